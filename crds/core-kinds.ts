@@ -11,6 +11,18 @@ export interface CoreKind {
   fields: TObject['properties'];
 }
 
+const ObjectReference = Obj({
+  apiVersion: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.String()),
+  name: Type.Optional(Type.String()),
+  namespace: Type.Optional(Type.String()),
+  uid: Type.Optional(Type.String()),
+  resourceVersion: Type.Optional(Type.String()),
+  fieldPath: Type.Optional(Type.String()),
+});
+
+const Timestamp = () => Type.Optional(Type.Union([Type.String(), Type.Null()]));
+
 export const coreKinds: CoreKind[] = [
   {
     apiVersion: 'v1',
@@ -40,6 +52,49 @@ export const coreKinds: CoreKind[] = [
       data: Type.Optional(StringMap()),
       stringData: Type.Optional(StringMap()),
       immutable: Type.Optional(Type.Boolean()),
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Event',
+    plural: 'events',
+    namespaced: true,
+    fields: {
+      involvedObject: ObjectReference,
+      reason: Type.Optional(Type.String()),
+      message: Type.Optional(Type.String()),
+      type: Type.Optional(Type.String()),
+      count: Type.Optional(Type.Integer()),
+      firstTimestamp: Timestamp(),
+      lastTimestamp: Timestamp(),
+      eventTime: Timestamp(),
+      source: Type.Optional(
+        Obj({ component: Type.Optional(Type.String()), host: Type.Optional(Type.String()) }),
+      ),
+      reportingComponent: Type.Optional(Type.String()),
+      reportingInstance: Type.Optional(Type.String()),
+      action: Type.Optional(Type.String()),
+      related: Type.Optional(ObjectReference),
+      series: Type.Optional(FreeForm()),
+    },
+  },
+  {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    plural: 'leases',
+    namespaced: true,
+    fields: {
+      spec: Type.Optional(
+        Obj({
+          holderIdentity: Type.Optional(Type.String()),
+          leaseDurationSeconds: Type.Optional(Type.Integer()),
+          acquireTime: Timestamp(),
+          renewTime: Timestamp(),
+          leaseTransitions: Type.Optional(Type.Integer()),
+          strategy: Type.Optional(Type.String()),
+          preferredHolder: Type.Optional(Type.String()),
+        }),
+      ),
     },
   },
 ];

@@ -13,8 +13,15 @@ export const toStructural = (schema: unknown): unknown => {
   if (Array.isArray(schema)) return schema.map(toStructural);
   if (schema === null || typeof schema !== 'object') return schema;
   const out: JsonSchema = {};
+  const props = (schema as JsonSchema).properties as Record<string, JsonSchema> | undefined;
   for (const [key, value] of Object.entries(schema)) {
     if (key === 'additionalProperties' && value === false) continue;
+    // A defaulted field is optional to clients (the server fills it in), as kubebuilder marks it.
+    if (key === 'required' && Array.isArray(value) && props) {
+      const required = value.filter((name: string) => props[name]?.default === undefined);
+      if (required.length) out.required = required;
+      continue;
+    }
     // `properties` and maps hold field names, not keywords: recurse into their values only.
     if (key === 'properties' && value && typeof value === 'object') {
       out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toStructural(v)]));
@@ -34,8 +41,11 @@ export const objectSchema = (def: KindDefinition): JsonSchema => ({
     apiVersion: { type: 'string' },
     kind: { type: 'string' },
     metadata: { type: 'object' },
-    spec: toStructural(def.spec),
-    status: toStructural(def.status),
+    spec: { description: 'The desired state.', ...(toStructural(def.spec) as JsonSchema) },
+    status: {
+      description: 'The observed state, written by SimOps.',
+      ...(toStructural(def.status) as JsonSchema),
+    },
   },
 });
 

@@ -1,5 +1,6 @@
 // The `simops` command line.
 import { Command } from 'commander';
+import { upCommand } from './up.ts';
 import { validateCommand } from './validate.ts';
 
 const program = new Command()
@@ -16,5 +17,15 @@ program
   .action((path: string, opts: { quiet?: boolean }) => {
     process.exitCode = validateCommand(path, opts);
   });
+
+program
+  .command('up')
+  .description('run the embedded API server (and SimOps) on loopback for REPO; prints the KUBECONFIG line')
+  .argument('[repo]', 'the repository of manifests', 'examples')
+  .option('--data-dir <dir>', 'state, credentials and kubeconfig (default: REPO/.simops)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0: any free port)', '6443')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(upCommand);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,50 @@
+// Request bodies: size-limited, JSON or YAML.
+import type { IncomingMessage } from 'node:http';
+import { parse } from 'yaml';
+import { ApiError, badRequest } from '../errors.ts';
+
+/** Kubernetes' limit for a request body. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+export const readBody = (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > limit) {
+      reject(new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${limit} bytes`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+
+/** JSON for JSON media types, YAML (a superset) for YAML ones; anything else is refused. */
+export const parseBody = (raw: Buffer, contentType: string): unknown => {
+  const text = raw.toString('utf8');
+  if (!text.trim()) throw badRequest('the request body is empty');
+  const yaml = /yaml/.test(contentType);
+  if (!yaml && !/json/.test(contentType)) {
+    throw new ApiError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format: ${contentType || 'none'}`,
+    );
+  }
+  try {
+    return yaml ? parse(text, { maxAliasCount: 50 }) : JSON.parse(text);
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw badRequest(`the request body could not be decoded: ${message}`);
+  }
+};
