@@ -21,7 +21,7 @@ describe('simops validate', () => {
   it('exits 1 on a broken copy and prints file:line:col field: message', () => {
     const dir = tempDir();
     cpSync(join(root, 'examples'), dir, { recursive: true });
-    const file = join(dir, 'sandboxes', 'booking-dev.yaml');
+    const file = join(dir, 'manifests', 'sandboxes', 'booking-dev.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('runtime: process', 'runtime: docker'));
     writeFileSync(join(dir, 'broken.yaml'), 'apiVersion: v1\nkind: [\n');
     const r = simops(['validate', '.'], dir);
@@ -29,7 +29,7 @@ describe('simops validate', () => {
     const lines = r.stderr.trim().split('\n');
     assert.ok(
       lines.some((l) =>
-        /^sandboxes\/booking-dev\.yaml:13:3 spec\.runtime: Unsupported value: "docker"/.test(l),
+        /^manifests\/sandboxes\/booking-dev\.yaml:13:3 spec\.runtime: Unsupported value: "docker"/.test(l),
       ),
       r.stderr,
     );
