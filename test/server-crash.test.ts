@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { apiClient } from './helpers/https-client.ts';
+import { apiClient, type RawResponse } from './helpers/https-client.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const entry = new URL('./helpers/server-process.ts', import.meta.url).pathname;
@@ -56,7 +56,7 @@ it('keeps every acknowledged write across SIGKILL of the server, with increasing
           const state = acked.get(name);
           let deleting = false;
           try {
-            let res;
+            let res: RawResponse;
             if (state === undefined || state === 'deleted') {
               res = await client.send('POST', CM, {
                 apiVersion: 'v1',
