@@ -1,0 +1,133 @@
+// One controller per kind: informer → predicate → de-duplicating queue → workers → reconcile.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../../apiserver/types.ts';
+import type { EventRecorder } from './events.ts';
+import { type InformerEvent, type KindInformer, startInformer } from './informer.ts';
+import type { KubeClient } from './kube-client.ts';
+import type { Log } from './logger.ts';
+import { keyOf, type Reconciler, type Request, requestOf } from './reconciler.ts';
+import { WorkQueue } from './work-queue.ts';
+
+export interface ControllerMetrics {
+  observe(kind: string, seconds: number, result: 'success' | 'error' | 'requeue'): void;
+  queueDepth(kind: string, depth: number): void;
+}
+
+export interface ControllerDeps {
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  events: EventRecorder;
+  log: Log;
+  metrics?: ControllerMetrics;
+}
+
+/** What a change must touch to be worth a reconcile (Flux: generation changed or reconcile requested). */
+const watchedPart = (o: KubeObject, withStatus: boolean) => ({
+  generation: o.metadata.generation,
+  labels: o.metadata.labels,
+  annotations: o.metadata.annotations,
+  finalizers: o.metadata.finalizers,
+  deletionTimestamp: o.metadata.deletionTimestamp,
+  ...(withStatus ? { status: o.status } : {}),
+});
+
+export class Controller {
+  readonly reconciler: Reconciler;
+  private readonly deps: ControllerDeps;
+  private readonly queue = new WorkQueue();
+  private readonly abort = new AbortController();
+  private readonly seen = new Map<string, ReturnType<typeof watchedPart>>();
+  private informer?: KindInformer;
+  private workers: Promise<void>[] = [];
+  private stopExtra?: () => Promise<void> | void;
+  private readonly log: Log;
+
+  constructor(reconciler: Reconciler, deps: ControllerDeps) {
+    this.reconciler = reconciler;
+    this.deps = deps;
+    this.log = deps.log.child({ controller: reconciler.kind.kind });
+  }
+
+  enqueue(req: Request): void {
+    this.queue.add(keyOf(req));
+    this.deps.metrics?.queueDepth(this.reconciler.kind.kind, this.queue.length);
+  }
+
+  async start(): Promise<void> {
+    const kind = this.reconciler.kind;
+    const onEvent = (type: InformerEvent, o: KubeObject) => {
+      const key = keyOf({ namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' });
+      if (type === 'delete') {
+        this.seen.delete(key);
+        return this.enqueue(requestOf(key));
+      }
+      const part = watchedPart(o, !!this.reconciler.watchStatus);
+      if (type === 'update' && isDeepStrictEqual(this.seen.get(key), part)) return;
+      this.seen.set(key, part);
+      this.enqueue(requestOf(key));
+    };
+    this.informer = startInformer(this.deps.kubeConfig, kind, onEvent, this.log);
+    await this.informer.start();
+    const concurrency = this.reconciler.concurrency ?? 2;
+    this.workers = Array.from({ length: concurrency }, () => this.work());
+    if (this.reconciler.start) {
+      this.stopExtra = this.reconciler.start((req) => this.enqueue(req), this.context(this.log));
+    }
+  }
+
+  /** Stops taking work, lets in-flight reconciles finish (drain), then stops the informer. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.queue.shutDown();
+    await this.stopExtra?.();
+    await Promise.all(this.workers);
+    await this.informer?.stop();
+  }
+
+  private context(log: Log) {
+    return {
+      client: this.deps.client,
+      cache: {
+        get: (ns: string, name: string) => this.informer?.get(ns, name),
+        list: (ns?: string) => this.informer?.list(ns) ?? [],
+      },
+      events: this.deps.events,
+      log,
+      signal: this.abort.signal,
+    };
+  }
+
+  private async work(): Promise<void> {
+    const kind = this.reconciler.kind.kind;
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const req = requestOf(key);
+      const log = this.log.child({ kind, namespace: req.namespace, name: req.name });
+      const started = performance.now();
+      try {
+        const result = await this.reconciler.reconcile(req, this.context(log));
+        this.queue.forget(key);
+        const after = result?.requeueAfterMs;
+        if (after !== undefined && after >= 0 && !this.abort.signal.aborted) this.queue.addAfter(key, after);
+        this.deps.metrics?.observe(
+          kind,
+          (performance.now() - started) / 1000,
+          after !== undefined ? 'requeue' : 'success',
+        );
+      } catch (err) {
+        const delay = this.queue.addRateLimited(key);
+        this.deps.metrics?.observe(kind, (performance.now() - started) / 1000, 'error');
+        log.warn(
+          { err: err instanceof Error ? err.message : String(err), retryInMs: delay },
+          'reconcile failed',
+        );
+      } finally {
+        this.queue.done(key);
+        this.deps.metrics?.queueDepth(kind, this.queue.length);
+      }
+    }
+  }
+}

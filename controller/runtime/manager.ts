@@ -1,0 +1,94 @@
+// Runs every controller, behind leader election when asked: exactly one replica acts, losing the
+// lease stops work at once, and stop() drains in-flight reconciles before releasing the lease.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Controller, type ControllerMetrics } from './controller.ts';
+import { createEventRecorder } from './events.ts';
+import { KubeClient } from './kube-client.ts';
+import { startLeaderElection } from './leader-election.ts';
+import type { Log } from './logger.ts';
+import type { Reconciler } from './reconciler.ts';
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  reconcilers: Reconciler[];
+  log: Log;
+  metrics?: ControllerMetrics & { leader?(isLeader: boolean): void };
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+}
+
+export interface Manager {
+  readonly client: KubeClient;
+  isLeader(): boolean;
+  /** Started controllers by kind, while leading. */
+  controller(kind: string): Controller | undefined;
+  stop(): Promise<void>;
+}
+
+export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
+  const client = new KubeClient(opts.kubeConfig);
+  const events = createEventRecorder(client, opts.log);
+  let controllers: Controller[] = [];
+  let starting: Promise<void> = Promise.resolve();
+
+  const run = async () => {
+    controllers = opts.reconcilers.map(
+      (r) =>
+        new Controller(r, {
+          kubeConfig: opts.kubeConfig,
+          client,
+          events,
+          log: opts.log,
+          metrics: opts.metrics,
+        }),
+    );
+    await Promise.all(controllers.map((c) => c.start()));
+    opts.log.info({ kinds: opts.reconcilers.map((r) => r.kind.kind) }, 'controllers started');
+  };
+  const halt = async () => {
+    await starting;
+    const running = controllers;
+    controllers = [];
+    await Promise.all(running.map((c) => c.stop()));
+    await events.flush();
+  };
+
+  const le = opts.leaderElection;
+  let election: ReturnType<typeof startLeaderElection> | undefined;
+  if (le) {
+    election = startLeaderElection({
+      kubeConfig: opts.kubeConfig,
+      ...le,
+      log: opts.log,
+      onStartedLeading: () => {
+        opts.metrics?.leader?.(true);
+        opts.log.info({ identity: le.identity }, 'became leader');
+        starting = run();
+      },
+      onStoppedLeading: () => {
+        opts.metrics?.leader?.(false);
+        opts.log.warn({ identity: le.identity }, 'lost leadership: stopping work');
+        void halt();
+      },
+    });
+  } else {
+    starting = run();
+    await starting;
+  }
+
+  return {
+    client,
+    isLeader: () => election?.isLeader() ?? true,
+    controller: (kind) => controllers.find((c) => c.reconciler.kind.kind === kind),
+    stop: async () => {
+      await halt();
+      await election?.stop();
+    },
+  };
+};

@@ -1,0 +1,178 @@
+// The controller runtime against the embedded API server through client-node.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Embedded } from '../apiserver/embedded.ts';
+import type { KubeObject } from '../apiserver/types.ts';
+import { getCondition } from '../controller/runtime/conditions.ts';
+import { coreKind, simopsKind } from '../controller/runtime/kinds.ts';
+import { silentLog } from '../controller/runtime/logger.ts';
+import { type Manager, startManager } from '../controller/runtime/manager.ts';
+import type { Reconciler } from '../controller/runtime/reconciler.ts';
+import {
+  hasFinalizer,
+  nextStatus,
+  patchStatus,
+  REQUESTED_AT,
+  setFinalizer,
+} from '../controller/runtime/status.ts';
+import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
+import { startTestServer } from './helpers/embedded.ts';
+
+const MACHINE = simopsKind('Machine');
+const SANDBOX = simopsKind('Sandbox');
+const FINALIZER = 'simops.dev/test';
+
+const eventually = async <T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 5000,
+): Promise<T> => {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('controller runtime', () => {
+  let api: Embedded;
+  let manager: Manager;
+  const calls = new Map<string, number>();
+  let failuresLeft = 0;
+
+  const machineReconciler: Reconciler = {
+    kind: MACHINE,
+    async reconcile(req, ctx) {
+      calls.set(req.name, (calls.get(req.name) ?? 0) + 1);
+      const o = await ctx.client.get(MACHINE, req.namespace, req.name);
+      if (!o) return undefined;
+      if (o.metadata.deletionTimestamp) {
+        await setFinalizer(ctx.client, MACHINE, o, FINALIZER, false);
+        return undefined;
+      }
+      if (!hasFinalizer(o, FINALIZER)) {
+        await setFinalizer(ctx.client, MACHINE, o, FINALIZER, true);
+        return undefined; // the finalizer change brings us back
+      }
+      if (o.metadata.annotations?.fail && failuresLeft > 0) {
+        failuresLeft--;
+        throw new Error('transient failure');
+      }
+      ctx.events.record(o, 'Normal', 'Reconciled', `generation ${o.metadata.generation}`);
+      await patchStatus(
+        ctx.client,
+        MACHINE,
+        o,
+        nextStatus(o, { phase: 'Running' }, { kind: 'ready', reason: 'Succeeded', message: 'ok' }),
+      );
+      return o.metadata.annotations?.requeue ? { requeueAfterMs: 100 } : undefined;
+    },
+  };
+
+  const kc = new KubeConfig();
+  const machine = (name: string, extra: Record<string, unknown> = {}): KubeObject => ({
+    apiVersion: 'simops.dev/v1alpha1',
+    kind: 'Machine',
+    metadata: { name, namespace: 'default', ...extra },
+    spec: { category: 'Fan' },
+  });
+  const get = (k = MACHINE, name = 'm1') => manager.client.get(k, 'default', name);
+
+  before(async () => {
+    api = await startTestServer();
+    kc.loadFromFile(api.kubeconfigPath);
+    manager = await startManager({
+      kubeConfig: kc,
+      reconcilers: [machineReconciler, notImplementedReconciler(SANDBOX)],
+      log: silentLog,
+    });
+  });
+  after(async () => {
+    await manager.stop();
+    await api.stop();
+  });
+
+  it('reconciles a new object: finalizer, status with observedGeneration and Ready, an Event', async () => {
+    await manager.client.apply(machine('m1'), { fieldManager: 'test' });
+    const o = await eventually('Ready', async () => {
+      const m = await get();
+      return getCondition((m?.status as { conditions?: [] })?.conditions, 'Ready')?.status === 'True' && m;
+    });
+    assert.deepEqual(o.metadata.finalizers, [FINALIZER]);
+    assert.equal((o.status as { observedGeneration: number }).observedGeneration, 1);
+    const events = await eventually('event', async () => {
+      const list = await manager.client.list(coreKind('Event'), 'default');
+      return (
+        list.items.filter((e) => (e.involvedObject as { name: string }).name === 'm1').length > 0 &&
+        list.items
+      );
+    });
+    assert.ok(events.some((e) => e.reason === 'Reconciled'));
+  });
+
+  it('does not reconcile again for its own status write, but does for a spec change', async () => {
+    const before = calls.get('m1') ?? 0;
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(calls.get('m1'), before, 'a status-only change is not a reason to reconcile');
+    await manager.client.mergePatch(MACHINE, 'default', 'm1', { spec: { location: 'bench-b' } });
+    const o = await eventually('generation 2 observed', async () => {
+      const m = await get();
+      return (m?.status as { observedGeneration?: number })?.observedGeneration === 2 && m;
+    });
+    assert.equal(o.metadata.generation, 2);
+  });
+
+  it('honours simops.dev/requestedAt and echoes it in status.lastHandledReconcileAt', async () => {
+    await manager.client.mergePatch(MACHINE, 'default', 'm1', {
+      metadata: { annotations: { [REQUESTED_AT]: 'now-1' } },
+    });
+    await eventually(
+      'lastHandledReconcileAt',
+      async () => (await get())?.status?.lastHandledReconcileAt === 'now-1',
+    );
+  });
+
+  it('retries a failing reconcile with backoff until it succeeds', async () => {
+    failuresLeft = 2;
+    const before = calls.get('m2') ?? 0;
+    await manager.client.apply(machine('m2', { annotations: { fail: 'yes' } }), { fieldManager: 'test' });
+    await eventually(
+      'Ready after retries',
+      async () =>
+        getCondition((await get(MACHINE, 'm2'))?.status?.conditions as [], 'Ready')?.status === 'True',
+      8000,
+    );
+    assert.ok((calls.get('m2') ?? 0) - before >= 3, 'two failures and a success');
+    assert.equal(failuresLeft, 0);
+  });
+
+  it('requeues after the requested delay', async () => {
+    await manager.client.apply(machine('m3', { annotations: { requeue: 'yes' } }), { fieldManager: 'test' });
+    await eventually('several requeues', async () => (calls.get('m3') ?? 0) >= 5, 5000);
+  });
+
+  it('removes its finalizer on deletion so the delete completes', async () => {
+    await manager.client.delete(MACHINE, 'default', 'm1');
+    await eventually('deleted', async () => (await get()) === undefined);
+  });
+
+  it('marks kinds without a reconciler Ready=Unknown, reason NotImplemented', async () => {
+    await manager.client.apply(
+      {
+        apiVersion: 'simops.dev/v1alpha1',
+        kind: 'Sandbox',
+        metadata: { name: 's1', namespace: 'default' },
+        spec: { simulatorRef: { name: 'x' } },
+      },
+      { fieldManager: 'test' },
+    );
+    const ready = await eventually('NotImplemented', async () =>
+      getCondition((await get(SANDBOX, 's1'))?.status?.conditions as [], 'Ready'),
+    );
+    assert.equal(ready.status, 'Unknown');
+    assert.equal(ready.reason, 'NotImplemented');
+  });
+});
