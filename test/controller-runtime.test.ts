@@ -131,7 +131,8 @@ describe('controller runtime', () => {
     });
     await eventually(
       'lastHandledReconcileAt',
-      async () => (await get())?.status?.lastHandledReconcileAt === 'now-1',
+      async () =>
+        ((await get())?.status as { lastHandledReconcileAt?: string })?.lastHandledReconcileAt === 'now-1',
     );
   });
 
@@ -142,7 +143,8 @@ describe('controller runtime', () => {
     await eventually(
       'Ready after retries',
       async () =>
-        getCondition((await get(MACHINE, 'm2'))?.status?.conditions as [], 'Ready')?.status === 'True',
+        getCondition(((await get(MACHINE, 'm2'))?.status as { conditions?: [] })?.conditions, 'Ready')
+          ?.status === 'True',
       8000,
     );
     assert.ok((calls.get('m2') ?? 0) - before >= 3, 'two failures and a success');
@@ -170,7 +172,7 @@ describe('controller runtime', () => {
       { fieldManager: 'test' },
     );
     const ready = await eventually('NotImplemented', async () =>
-      getCondition((await get(SANDBOX, 's1'))?.status?.conditions as [], 'Ready'),
+      getCondition(((await get(SANDBOX, 's1'))?.status as { conditions?: [] })?.conditions, 'Ready'),
     );
     assert.equal(ready.status, 'Unknown');
     assert.equal(ready.reason, 'NotImplemented');

@@ -41,3 +41,12 @@ export const collectionPath = (k: KindRef, namespace?: string): string => {
     ? `${base}/namespaces/${namespace}/${k.plural}`
     : `${base}/${k.plural}`;
 };
+
+/** The KindRef of any kind SimOps applies from git (its own and the core kinds it knows). */
+export const kindOf = (apiVersion: string, kind: string): KindRef | undefined => {
+  if (apiVersion === API_VERSION && kinds.some((k) => k.kind === kind)) return simopsKind(kind);
+  if (apiVersion === 'v1' && ['ConfigMap', 'Secret', 'Namespace', 'Event'].includes(kind)) {
+    return coreKind(kind as 'ConfigMap' | 'Secret' | 'Namespace' | 'Event');
+  }
+  return undefined;
+};
