@@ -26,4 +26,14 @@ it('parses namespaced, cluster-wide, namespace and subresource paths', () => {
   assert.equal(parseResourcePath('/api/v1/watch/namespaces/x/events')?.watchPath, true);
   assert.equal(parseResourcePath('/apis/g/v/namespaces/x/r/n/status/extra'), undefined);
   assert.equal(parseResourcePath('/api/v1/namespaces/%E0%A4%A/configmaps'), undefined);
+  // Namespaces are cluster-scoped: nested under a namespace they are a (missing) namespaced resource.
+  assert.deepEqual(parseResourcePath('/api/v1/namespaces/a/namespaces/b'), {
+    group: '',
+    version: 'v1',
+    namespace: 'a',
+    resource: 'namespaces',
+    name: 'b',
+    subresource: undefined,
+    watchPath: false,
+  });
 });

@@ -38,13 +38,15 @@ export const parseResourcePath = (pathname: string): ResourceRequest | undefined
     parts = parts.slice(1);
   }
   let namespace: string | undefined;
+  let inNamespace = false;
   if (parts[0] === 'namespaces' && parts.length > 1) {
     namespace = parts[1]!;
-    if (parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2]!)) parts = parts.slice(2);
+    inNamespace = parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2]!);
+    if (inNamespace) parts = parts.slice(2);
   }
   const [resource, name, subresource, ...rest] = parts;
   if (!resource || rest.length) return undefined;
-  if (resource === 'namespaces') {
+  if (resource === 'namespaces' && !inNamespace) {
     // `/api/v1/namespaces/foo` names the namespace itself, which is cluster-scoped.
     return { group, version, resource, name: namespace, subresource: parts[2], watchPath };
   }
