@@ -17,10 +17,11 @@ export const readBody = (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
+      if (size > limit) return; // discarding the rest, so the 413 reaches the client
       size += chunk.length;
       if (size > limit) {
+        chunks.length = 0;
         reject(new ApiError(413, 'RequestEntityTooLarge', `the request body is larger than ${limit} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(chunk);
