@@ -13,7 +13,7 @@ import {
   apiVersions,
   wantsAggregated,
 } from './discovery.ts';
-import { ApiError, badRequest, internalError } from './errors.ts';
+import { ApiError, badRequest, internalError, invalid } from './errors.ts';
 import { startGarbageCollector } from './garbage-collector.ts';
 import { parseBody, readBody } from './http/body.ts';
 import { parseResourcePath, type ResourceRequest } from './http/request-info.ts';
@@ -106,7 +106,9 @@ const writeOptions = (
   query: URLSearchParams,
   body?: Record<string, unknown>,
 ): WriteOptions => {
-  const dryRun = query.getAll('dryRun').concat(Array.isArray(body?.dryRun) ? (body.dryRun as string[]) : []);
+  const inBody = body?.dryRun ?? [];
+  if (!Array.isArray(inBody)) throw badRequest(`dryRun must be a list, not ${JSON.stringify(inBody)}`);
+  const dryRun = query.getAll('dryRun').concat(inBody);
   for (const d of dryRun)
     if (d !== 'All')
       throw badRequest(`unsupported dry run value: ${JSON.stringify(d)}; the only value is All`);
@@ -215,14 +217,32 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const raw = await readBody(req);
     if (method === 'DELETE') {
-      const body = raw.length
-        ? (parseBody(raw, contentType || 'application/json') as Record<string, unknown>)
-        : {};
+      const body = (raw.length ? parseBody(raw, contentType || 'application/json') : {}) as Record<
+        string,
+        unknown
+      >;
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        throw badRequest('DeleteOptions must be a JSON or YAML object');
       const options: DeleteOptions = {
         propagationPolicy: (query.get('propagationPolicy') ??
           body.propagationPolicy) as DeleteOptions['propagationPolicy'],
         preconditions: body.preconditions as DeleteOptions['preconditions'],
       };
+      const policy = options.propagationPolicy;
+      if (policy != null && !['Foreground', 'Background', 'Orphan'].includes(policy))
+        throw invalid('DeleteOptions', 'meta.k8s.io', '', [
+          {
+            path: ['propagationPolicy'],
+            field: 'propagationPolicy',
+            reason: 'FieldValueNotSupported',
+            message: `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"`,
+          },
+        ]);
+      if (
+        options.preconditions != null &&
+        (typeof options.preconditions !== 'object' || Array.isArray(options.preconditions))
+      )
+        throw badRequest('preconditions must be an object');
       const { dryRun } = writeOptions(req, query, body);
       if (info.name === undefined) {
         const items = service.deleteCollection(r, info.namespace, selectors, options, { dryRun });
