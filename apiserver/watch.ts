@@ -35,6 +35,10 @@ export const serveWatch = (
   const byField = fieldMatcher(w.selectors.fieldSelector ?? null, r);
   const selected = (o: KubeObject | undefined) => !!o && byLabel(o) && byField(o);
 
+  const rv = w.resourceVersion;
+  // Refused before the 200 is sent: as an ERROR event, clients would reconnect with it forever.
+  if (rv && !/^\d+$/.test(rv)) throw new ApiError(400, 'BadRequest', `invalid resourceVersion: ${rv}`);
+
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   // Node holds headers until the first write; kubectl wait would hang until its watch times out.
   res.flushHeaders();
@@ -75,17 +79,13 @@ export const serveWatch = (
   });
 
   const prefix = storePrefix(r, r.namespaced ? w.namespace : undefined);
-  const rv = w.resourceVersion;
   try {
     if (!rv || rv === '0') {
       const { items, revision } = service.list(r, w.namespace, w.selectors);
       for (const o of items) send('ADDED', render(o));
       stopWatch = service.store.watch(prefix, revision, onEvent);
     } else {
-      const from = Number(rv);
-      if (!Number.isInteger(from) || from < 0)
-        throw new ApiError(400, 'BadRequest', `invalid resourceVersion: ${rv}`);
-      stopWatch = service.store.watch(prefix, from, onEvent);
+      stopWatch = service.store.watch(prefix, Number(rv), onEvent);
     }
   } catch (err) {
     if (err instanceof StoreError && err.code === 'Expired') {
