@@ -214,6 +214,8 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       });
     }
 
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(method))
+      throw new ApiError(405, 'MethodNotAllowed', `${method} is not supported`);
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const raw = await readBody(req);
     if (method === 'DELETE') {
