@@ -375,7 +375,8 @@ export class ObjectService {
     }
   }
 
-  private validate(r: ResourceInfo, candidate: KubeObject, mode: FieldValidation) {
+  private validate(r: ResourceInfo, input: KubeObject, mode: FieldValidation) {
+    const candidate = r.kind === 'Secret' ? foldStringData(input) : input;
     const strict = validateObject(candidate, 'reject');
     const unknown = strict.errors.filter((e) => e.reason === 'FieldValueUnknown');
     const other = strict.errors.filter((e) => e.reason !== 'FieldValueUnknown');
@@ -473,3 +474,13 @@ export class ObjectService {
     return invalid(r.kind, r.group, name, [e]);
   }
 }
+
+/** As Kubernetes does: a Secret's stringData is written into data (base64) and not stored. */
+const foldStringData = (o: KubeObject): KubeObject => {
+  const stringData = o.stringData as Record<string, unknown> | undefined;
+  if (!stringData || typeof stringData !== 'object') return o;
+  const { stringData: _, ...rest } = o;
+  const data = { ...((o.data as Record<string, string>) ?? {}) };
+  for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  return { ...rest, data } as KubeObject;
+};
