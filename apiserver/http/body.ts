@@ -5,6 +5,19 @@ import { ApiError, badRequest } from '../errors.ts';
 
 /** Kubernetes' limit for a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+/** Far deeper than any object served here; deep enough bodies overflow the recursive validators. */
+export const MAX_BODY_DEPTH = 100;
+
+const tooDeep = (value: unknown, max: number): boolean => {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+};
 
 export const readBody = (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> =>
   new Promise((resolve, reject) => {
@@ -42,10 +55,14 @@ export const parseBody = (raw: Buffer, contentType: string): unknown => {
       `the body of the request was in an unknown format: ${contentType || 'none'}`,
     );
   }
+  let body: unknown;
   try {
-    return yaml ? parse(text, { maxAliasCount: 50 }) : JSON.parse(text);
+    body = yaml ? parse(text, { maxAliasCount: 50 }) : JSON.parse(text);
   } catch (err) {
     const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
     throw badRequest(`the request body could not be decoded: ${message}`);
   }
+  if (tooDeep(body, MAX_BODY_DEPTH))
+    throw badRequest(`the request body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+  return body;
 };
