@@ -269,8 +269,9 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://localhost');
-    // Empty segments are not collapsed: `/a//b` is not `/a/b`, and `//x/api/...` is not `/api/...`.
-    if (req.url?.startsWith('//') || url.pathname.includes('//'))
+    // Only canonical paths: new URL() resolves `..` and `%2e%2e` (DELETE .../sandboxes/a/.. would
+    // delete the collection), reads `\` as `/` and `//x/api/...` as a host; `/a//b` is not `/a/b`.
+    if (url.pathname !== (req.url ?? '/').split('?')[0] || url.pathname.includes('//'))
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     if (PUBLIC_PATHS.has(path)) {
