@@ -268,7 +268,12 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'https://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'https://localhost');
+    } catch {
+      throw badRequest('the request URL could not be parsed'); // e.g. '//%/api': '%' read as a host
+    }
     // Only canonical paths: new URL() resolves `..` and `%2e%2e` (DELETE .../sandboxes/a/.. would
     // delete the collection), reads `\` as `/` and `//x/api/...` as a host; `/a//b` is not `/a/b`.
     if (url.pathname !== (req.url ?? '/').split('?')[0] || url.pathname.includes('//'))
