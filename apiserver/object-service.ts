@@ -339,7 +339,9 @@ export class ObjectService {
     candidate: KubeObject,
     opts: WriteOptions,
   ): WriteResult {
-    const added = (candidate.metadata.finalizers ?? []).filter(
+    // Validated first: before it, finalizers may be anything the client sent.
+    const { object, warnings } = this.validate(r, candidate, opts.fieldValidation);
+    const added = (object.metadata.finalizers ?? []).filter(
       (f) => !(old.metadata.finalizers ?? []).includes(f),
     );
     if (old.metadata.deletionTimestamp && added.length) {
@@ -352,7 +354,6 @@ export class ObjectService {
         },
       ]);
     }
-    const { object, warnings } = this.validate(r, candidate, opts.fieldValidation);
     if (r.custom && !sameJson(desiredState(old), desiredState(object))) {
       object.metadata.generation = (old.metadata.generation ?? 1) + 1;
     }
