@@ -1,0 +1,180 @@
+// Builds the objects a GitSource applies from a checked-out source: the base manifests under the
+// path, then the environment's overlay (seed 003) merged over them, every object validated.
+// A build is all or nothing: with any error, no object is returned, so a broken commit applies
+// nothing and prunes nothing.
+import { readFileSync } from 'node:fs';
+import { mergePatch } from '../../apiserver/patch.ts';
+import type { KubeObject } from '../../apiserver/types.ts';
+import { validateObject } from '../../crds/validate.ts';
+import { type ManifestDocument, parseManifestText } from '../manifests/parse.ts';
+import type { ManifestError } from '../manifests/validate.ts';
+import { isNamespace, objectKey, patchDecides, withDefaultNamespace } from './object-identity.ts';
+import {
+  findSourceFiles,
+  ignoreRules,
+  pathError,
+  resolveInside,
+  resolveSourcePath,
+  type SourceFile,
+} from './source-files.ts';
+
+export interface BuildRequest {
+  /** The checked-out source (FetchResult.dir). */
+  dir: string;
+  /** The directory of manifests, relative to `dir`; it must stay inside it. */
+  path: string;
+  /** Selects `<path>/overlays/<environment>/`. */
+  environment: string;
+  /** gitignore-style patterns, relative to `path`. */
+  ignore?: string;
+  /** For namespaced objects that name none: the GitSource's own namespace. */
+  defaultNamespace: string;
+}
+
+export interface BuiltObject {
+  /** As written in git, overlay merged and namespace defaulted; schema defaults are not added. */
+  object: KubeObject;
+  /** The file (relative to `dir`) that defines it: the base file for a patched object. */
+  file: string;
+}
+
+export interface BuildResult {
+  /** Namespaces first, then by file and document order. Empty whenever there are errors. */
+  objects: BuiltObject[];
+  /** Each with its file (relative to `dir`), line, column and field. */
+  errors: ManifestError[];
+  /** YAML documents that are not Kubernetes objects (no apiVersion and no kind). */
+  skipped: number;
+}
+
+const ENVIRONMENT = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+interface Entry {
+  object: Record<string, unknown>;
+  /** The document that defines the object: a base one, or an overlay one that adds it. */
+  origin: ManifestDocument;
+  fromOverlay: boolean;
+  /** Overlay documents merged into it, in order. */
+  patches: ManifestDocument[];
+}
+
+const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const parseFiles = (files: SourceFile[], errors: ManifestError[]) => {
+  let skipped = 0;
+  const documents: ManifestDocument[] = [];
+  for (const f of files) {
+    const parsed = parseManifestText(f.file, readFileSync(f.abs, 'utf8'));
+    errors.push(...parsed.errors.map((e) => ({ ...e, field: '' })));
+    documents.push(...parsed.documents);
+    skipped += parsed.skipped;
+  }
+  return { documents, skipped };
+};
+
+const duplicate = (doc: ManifestDocument, first: ManifestDocument): ManifestError => ({
+  file: doc.file,
+  position: doc.positionOf(['metadata', 'name']),
+  field: 'metadata.name',
+  message: `Duplicate value: also defined in ${first.file}:${first.positionOf(['metadata', 'name']).line}`,
+});
+
+export const buildManifests = (req: BuildRequest): BuildResult => {
+  const errors: ManifestError[] = [];
+  const fail = (e: ManifestError): BuildResult => ({ objects: [], errors: [e], skipped: 0 });
+  if (!ENVIRONMENT.test(req.environment)) {
+    return fail(pathError('.', `invalid environment name ${JSON.stringify(req.environment)}`));
+  }
+  const resolved = resolveSourcePath(req.dir, req.path);
+  if ('error' in resolved) return fail(resolved.error);
+  const { root, base, rel } = resolved;
+  const join = (...parts: string[]) => parts.filter(Boolean).join('/');
+  const ig = ignoreRules(base, req.ignore);
+
+  // 1. The base: everything under the path but its overlays.
+  const overlaysRel = join(rel, 'overlays');
+  const baseFiles = findSourceFiles(rel, base, {
+    root,
+    ig,
+    ignoreBase: rel,
+    exclude: new Set([overlaysRel]),
+    recursive: true,
+  });
+  errors.push(...baseFiles.errors);
+  const parsedBase = parseFiles(baseFiles.files, errors);
+  let skipped = parsedBase.skipped;
+
+  const entries: Entry[] = [];
+  const byKey = new Map<string, Entry>();
+  for (const doc of parsedBase.documents) {
+    const entry: Entry = { object: doc.object, origin: doc, fromOverlay: false, patches: [] };
+    const key = objectKey(doc.object, req.defaultNamespace);
+    const first = key ? byKey.get(key) : undefined;
+    if (first) {
+      errors.push(duplicate(doc, first.origin));
+      continue;
+    }
+    if (key) byKey.set(key, entry);
+    entries.push(entry);
+  }
+
+  // 2. The overlay of this environment, if there is one: patches onto base objects, or new objects.
+  const overlayRel = join(overlaysRel, req.environment);
+  const overlayReal = resolveInside(root, overlayRel);
+  if (overlayReal !== undefined && typeof overlayReal !== 'string') errors.push(overlayReal.error);
+  else if (overlayReal !== undefined) {
+    const overlayFiles = findSourceFiles(overlayRel, overlayReal, {
+      root,
+      ig,
+      ignoreBase: rel,
+      recursive: false,
+    });
+    errors.push(...overlayFiles.errors);
+    const parsedOverlay = parseFiles(overlayFiles.files, errors);
+    skipped += parsedOverlay.skipped;
+    for (const doc of parsedOverlay.documents) {
+      const key = objectKey(doc.object, req.defaultNamespace);
+      const target = key ? byKey.get(key) : undefined;
+      if (target && !target.fromOverlay) {
+        target.object = mergePatch(target.object, doc.object) as Record<string, unknown>;
+        target.patches.push(doc);
+      } else if (target) {
+        errors.push(duplicate(doc, target.origin));
+      } else {
+        const entry: Entry = { object: doc.object, origin: doc, fromOverlay: true, patches: [] };
+        if (key) byKey.set(key, entry);
+        entries.push(entry);
+      }
+    }
+  }
+
+  // 3. Validate every resulting object; a field's error points where its value was written.
+  for (const entry of entries) {
+    entry.object = withDefaultNamespace(entry.object, req.defaultNamespace);
+    for (const err of validateObject(entry.object).errors) {
+      const doc = entry.patches.findLast((p) => patchDecides(p.object, err.path)) ?? entry.origin;
+      errors.push({
+        file: doc.file,
+        position: doc.positionOf(err.path),
+        field: err.field,
+        message: err.message,
+      });
+    }
+  }
+
+  if (errors.length) {
+    errors.sort(
+      (a, b) =>
+        byCodePoint(a.file, b.file) || a.position.line - b.position.line || a.position.col - b.position.col,
+    );
+    return { objects: [], errors, skipped };
+  }
+  const objects = entries
+    .map((e) => ({ e, ns: isNamespace(e.object) ? 0 : 1 }))
+    .sort(
+      (a, b) =>
+        a.ns - b.ns || byCodePoint(a.e.origin.file, b.e.origin.file) || a.e.origin.index - b.e.origin.index,
+    )
+    .map(({ e }) => ({ object: e.object as KubeObject, file: e.origin.file }));
+  return { objects, errors: [], skipped };
+};
