@@ -4,7 +4,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.simops']);
+export const SKIP_DIRS: ReadonlySet<string> = new Set(['.git', 'node_modules', '.simops']);
 
 /** True for directories the working tree's content never includes. */
 export const isSkippedDir = (name: string): boolean => SKIP_DIRS.has(name) || name.startsWith('.');
