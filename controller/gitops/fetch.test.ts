@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createRepo, type TestRepo } from '../../test/helpers/git.ts';
 import { type GitHttpServer, startGitHttpServer } from '../../test/helpers/git-http-server.ts';
+import { keyPair, sshdAvailable, startSshd, type TestSshd } from '../../test/helpers/sshd.ts';
 import { tempDir } from '../../test/helpers/tmp.ts';
 import { FetchError, type FetchRequest, fetchSource } from './fetch.ts';
 
@@ -250,5 +252,61 @@ describe('fetchSource of a local working tree', () => {
     assert.equal((await fetch()).revision, first.revision);
     writeFileSync(join(repo.dir, 'b.yaml'), 'b: 1\n');
     assert.notEqual((await fetch()).revision, first.revision);
+  });
+});
+
+describe('fetchSource over ssh', { skip: !sshdAvailable() && 'no sshd (Debian openssh-server) here' }, () => {
+  let sshd: TestSshd;
+  let repo: TestRepo;
+  let sha: string;
+
+  before(async () => {
+    sshd = (await startSshd())!;
+    repo = createRepo();
+    sha = repo.commit({ 'm.yaml': 'a: 1\n' });
+  });
+  after(() => sshd?.close());
+
+  const sshTemps = () => readdirSync(tmpdir()).filter((f) => f.startsWith('simops-ssh-'));
+
+  it('clones with the identity and known_hosts of the Secret, and removes them afterwards', async () => {
+    const before = sshTemps();
+    const r = await fetchSource({
+      url: sshd.urlFor(repo.dir),
+      timeoutMs: 10_000,
+      cacheDir: tempDir(),
+      credentials: { identity: sshd.identity, knownHosts: sshd.knownHosts },
+    });
+    assert.equal(r.revision, `main@sha1:${sha}`);
+    assert.deepEqual(sshTemps(), before);
+  });
+
+  it('fails with AuthenticationFailed for a key the server does not know, without leaking it', async () => {
+    const other = keyPair(tempDir(), 'stranger');
+    const err = await rejectsWith(
+      fetchSource({
+        url: sshd.urlFor(repo.dir),
+        timeoutMs: 10_000,
+        cacheDir: tempDir(),
+        credentials: { identity: other.privateKey, knownHosts: sshd.knownHosts },
+      }),
+      'AuthenticationFailed',
+    );
+    assert.match(err.message, /Permission denied/);
+    const body = other.privateKey.split('\n')[1]!;
+    assert.ok(!`${err.message}${err.stack}`.includes(body));
+  });
+
+  it('trusts no host that known_hosts does not list', async () => {
+    const err = await rejectsWith(
+      fetchSource({
+        url: sshd.urlFor(repo.dir),
+        timeoutMs: 10_000,
+        cacheDir: tempDir(),
+        credentials: { identity: sshd.identity },
+      }),
+      'AuthenticationFailed',
+    );
+    assert.match(err.message, /Host key verification failed/);
   });
 });
