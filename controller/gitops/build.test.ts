@@ -73,6 +73,7 @@ describe('buildManifests', () => {
         'a/m.yaml': `${machine('m1')}---\n${configMap('cm', 'other')}`,
         'z.yaml': namespace('lab'),
         'notes.yaml': 'title: not a kubernetes object\n',
+        '.pre-commit-config.yaml': 'repos: [unclosed', // tooling, not read
         'readme.md': '# ignored',
       }),
       { environment: 'prod' },

@@ -89,7 +89,7 @@ export const buildManifests = (req: BuildRequest): BuildResult => {
   if ('error' in resolved) return fail(resolved.error);
   const { root, base, rel } = resolved;
   const join = (...parts: string[]) => parts.filter(Boolean).join('/');
-  const ig = ignoreRules(base, req.ignore);
+  const ig = ignoreRules(root, base, req.ignore);
 
   // 1. The base: everything under the path but its overlays.
   const overlaysRel = join(rel, 'overlays');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -139,6 +139,13 @@ describe('fetchSource over smart HTTP with basic auth', () => {
     const config = readFileSync(join(r.dir, '.git', 'config'), 'utf8');
     assert.ok(!config.includes(password) && !config.includes('Authorization'), config);
     assert.ok(!r.dir.includes('robot'));
+    const basic = Buffer.from(`robot:${password}`).toString('base64');
+    for (const file of readdirSync(cacheDir, { recursive: true, encoding: 'utf8' })) {
+      const path = join(cacheDir, file);
+      if (!statSync(path).isFile()) continue;
+      const text = readFileSync(path, 'latin1');
+      assert.ok(!text.includes(password) && !text.includes(basic), `credentials written to ${file}`);
+    }
   });
 
   it('takes user:password from the URL as credentials and keeps them out of the path', async () => {

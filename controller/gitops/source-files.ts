@@ -71,11 +71,12 @@ export const resolveInside = (root: string, rel: string): string | undefined | {
 };
 
 /** gitignore rules: the GitSource's `ignore` and the `.sourceignore` at the path, if any. */
-export const ignoreRules = (baseAbs: string, patterns: string | undefined): Ignore => {
+export const ignoreRules = (root: string, baseAbs: string, patterns: string | undefined): Ignore => {
   const ig = ignore();
   if (patterns) ig.add(patterns);
   try {
-    ig.add(readFileSync(join(baseAbs, '.sourceignore'), 'utf8'));
+    const file = realpathSync(join(baseAbs, '.sourceignore'));
+    if (within(root, file)) ig.add(readFileSync(file, 'utf8'));
   } catch {
     // no .sourceignore: nothing more to skip
   }
@@ -133,7 +134,13 @@ export const findSourceFiles = (startRel: string, startReal: string, opts: WalkO
         if (!opts.recursive || isSkippedDir(entry.name) || opts.exclude?.has(childRel)) continue;
         if (ignored(childRel, true)) continue;
         walk(childRel, target);
-      } else if (isFile && YAML.test(entry.name) && !ignored(childRel, false)) {
+      } else if (
+        isFile &&
+        YAML.test(entry.name) &&
+        !entry.name.startsWith('.') &&
+        !ignored(childRel, false)
+      ) {
+        // Dot-files (.gitlab-ci.yml, .pre-commit-config.yaml) are tooling, as `simops validate` sees it.
         out.files.push({ file: childRel, abs: target });
       }
     }
