@@ -56,6 +56,8 @@ const newAjv = (unknownFields: UnknownFields): Ajv => {
     schemaType: 'array',
     errors: true,
     validate: function check(rules: { rule: string; message: string }[], data: unknown): boolean {
+      // Every rule is on an object; a null there is reported by `type`, and the checks would throw.
+      if (data === null || typeof data !== 'object') return true;
       const failed = rules.filter((r) => ruleCheck(r.rule)?.(data) === false);
       (check as { errors?: Partial<ErrorObject>[] }).errors = failed.map((r) => ({
         keyword: 'x-kubernetes-validations',
