@@ -85,7 +85,10 @@ const sendJson = (
     'Content-Type': contentType,
     'Content-Length': String(Buffer.byteLength(text)),
   };
-  if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  // A header takes printable ASCII only (unknown field names come from the client): escape the rest.
+  const quote = (w: string) =>
+    JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${quote(w)}`);
   res.writeHead(code, headers);
   res.end(text);
 };
