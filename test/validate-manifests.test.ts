@@ -6,7 +6,7 @@ import { type ManifestError, validateManifests } from '../controller/manifests/v
 import { validateObject } from '../crds/validate.ts';
 import { tempDir } from './helpers/tmp.ts';
 
-const examples = new URL('../examples/', import.meta.url).pathname;
+const examples = new URL('../examples/manifests/', import.meta.url).pathname;
 
 const one = (file: string, text: string): ManifestError[] => {
   const dir = tempDir();

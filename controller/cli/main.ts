@@ -1,5 +1,7 @@
 // The `simops` command line.
 import { Command } from 'commander';
+import { controllerCommand } from './controller.ts';
+import { planCommand } from './plan.ts';
 import { upCommand } from './up.ts';
 import { validateCommand } from './validate.ts';
 
@@ -19,13 +21,46 @@ program
   });
 
 program
+  .command('plan')
+  .description('validate PATH and show what applying it would change (exit 0 none, 1 changes, 2 invalid)')
+  .argument('<path>', 'a directory of manifests (overlays/<environment>/ included)')
+  .option('--kubeconfig <path>', 'compare with the live objects of this cluster (default: KUBECONFIG)')
+  .option('--environment <env>', 'the overlay to build', 'simulation')
+  .option('--namespace <ns>', 'namespace of objects that name none', 'default')
+  .option('--source <namespace/name>', 'the GitSource that applies PATH, to show what would be pruned')
+  .action(
+    async (
+      path: string,
+      opts: { kubeconfig?: string; environment: string; namespace: string; source?: string },
+    ) => {
+      process.exitCode = await planCommand(path, opts);
+    },
+  );
+
+program
   .command('up')
   .description('run the embedded API server (and SimOps) on loopback for REPO; prints the KUBECONFIG line')
   .argument('[repo]', 'the repository of manifests', 'examples')
   .option('--data-dir <dir>', 'state, credentials and kubeconfig (default: REPO/.simops)')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--port <port>', 'port to listen on (0: any free port)', '6443')
+  .option('--health-port <port>', 'metrics, health and webhook port (0: any free port)', '0')
   .option('--log-level <level>', 'pino log level', 'info')
   .action(upCommand);
+
+program
+  .command('controller')
+  .description('run SimOps against a real cluster (kubeconfig or in-cluster), with leader election')
+  .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+  .option(
+    '--namespace <ns>',
+    'namespace of the leader election Lease',
+    process.env.POD_NAMESPACE ?? 'simops-system',
+  )
+  .option('--no-leader-elect', 'run without leader election (one replica only)')
+  .option('--health-bind <host:port>', 'metrics, health and webhook address', '127.0.0.1:8080')
+  .option('--cache-dir <dir>', 'where git clones are kept', '/tmp/simops-git')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(controllerCommand);
 
 await program.parseAsync(process.argv);

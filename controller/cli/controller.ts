@@ -1,0 +1,44 @@
+// `simops controller`: SimOps against a real cluster (kubeconfig or in-cluster), with leader
+// election so several replicas can run and one acts.
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { runController } from '../run.ts';
+
+export interface ControllerOptions {
+  kubeconfig?: string;
+  namespace: string;
+  leaderElect: boolean;
+  healthBind: string;
+  cacheDir: string;
+  logLevel: string;
+}
+
+export const controllerCommand = async (opts: ControllerOptions): Promise<void> => {
+  const logger = pino({ level: opts.logLevel, base: { component: 'simops-controller' } });
+  const kc = new KubeConfig();
+  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+  else kc.loadFromDefault();
+  const [host, port] = opts.healthBind.split(/:(?=\d+$)/);
+  const identity = `${hostname()}_${process.pid}`;
+  const running = await runController({
+    kubeConfig: kc,
+    log: logger,
+    cacheDir: opts.cacheDir,
+    health: { host: host || '127.0.0.1', port: Number(port ?? 8080) },
+    leaderElection: opts.leaderElect
+      ? { namespace: opts.namespace, name: 'simops-controller', identity }
+      : undefined,
+  });
+  logger.info({ identity, health: running.healthUrl }, 'controller running');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: draining in-flight work, releasing the lease');
+    await running.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+};

@@ -1,0 +1,82 @@
+// Runs SimOps' controllers against a kubeconfig: manager, metrics/health server, webhook receiver.
+// Shared by `simops up` (embedded) and `simops controller` (any cluster).
+import type { KubeConfig } from '@kubernetes/client-node';
+import { webhookToken } from '../reconcilers/git-source/credentials.ts';
+import { GITSOURCE } from '../reconcilers/git-source/reconciler.ts';
+import { createWebhookHandler } from './gitops/webhook.ts';
+import { allReconcilers } from './reconcilers.ts';
+import { startHealthServer } from './runtime/health-server.ts';
+import type { Log } from './runtime/logger.ts';
+import { type Manager, startManager } from './runtime/manager.ts';
+import {
+  gitFetchDuration,
+  leaderGauge,
+  reconcileDuration,
+  reconcileErrors,
+  workqueueDepth,
+} from './runtime/metrics.ts';
+
+export interface RunOptions {
+  kubeConfig: KubeConfig;
+  log: Log;
+  cacheDir: string;
+  health: { host: string; port: number };
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+}
+
+export interface Running {
+  manager: Manager;
+  healthUrl: string;
+  stop(): Promise<void>;
+}
+
+export const runController = async (opts: RunOptions): Promise<Running> => {
+  const manager = await startManager({
+    kubeConfig: opts.kubeConfig,
+    log: opts.log,
+    reconcilers: allReconcilers({
+      cacheDir: opts.cacheDir,
+      onFetch: (seconds, result) => gitFetchDuration.observe({ result }, seconds),
+    }),
+    leaderElection: opts.leaderElection,
+    metrics: {
+      observe: (kind, seconds, result) => {
+        reconcileDuration.observe({ kind, result }, seconds);
+        if (result === 'error') reconcileErrors.inc({ kind });
+      },
+      queueDepth: (kind, depth) => workqueueDepth.set({ kind }, depth),
+      leader: (isLeader) => leaderGauge.set(isLeader ? 1 : 0),
+    },
+  });
+  const webhook = createWebhookHandler({
+    lookupToken: async (namespace, name) => {
+      const source = await manager.client.get(GITSOURCE, namespace, name);
+      const secret = (source?.spec as { secretRef?: { name: string } } | undefined)?.secretRef?.name;
+      return secret ? webhookToken(manager.client, namespace, secret) : undefined;
+    },
+    trigger: (namespace, name) => manager.controller('GitSource')?.enqueue({ namespace, name }),
+    log: opts.log,
+  });
+  const health = await startHealthServer({
+    host: opts.health.host,
+    port: opts.health.port,
+    // A standby replica is ready too: readiness gates rollouts, not leadership.
+    ready: () => true,
+    extraHandlers: [webhook],
+  });
+  return {
+    manager,
+    healthUrl: health.url,
+    stop: async () => {
+      await manager.stop();
+      await health.close();
+    },
+  };
+};
