@@ -1,19 +1,36 @@
-// Every reconciler SimOps runs, in one list for `simops up` and `simops controller`.
+// Every reconciler SimOps runs, in one list for `simops up` and `simops controller`, with the HTTP
+// handlers some of them serve on the controller's port (webhooks, simulated device endpoints).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gitSourceReconciler } from '../reconcilers/git-source/reconciler.ts';
 import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
 import { simopsKind } from './runtime/kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
 
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
 export interface ReconcilerOptions {
   /** Where git clones are cached. */
   cacheDir: string;
+  /** Where artifacts are written (run outputs, command traces, snapshots): the data directory in
+   * embedded mode, a mounted volume in a cluster. */
+  artifactDir: string;
+  /** The controller's HTTP base URL (for endpoints reconcilers advertise in status). */
+  httpBaseUrl?: () => string;
   onFetch?: (seconds: number, result: 'success' | 'error') => void;
+}
+
+export interface ReconcilerSet {
+  reconcilers: Reconciler[];
+  handlers: HttpHandler[];
 }
 
 /** Kinds whose reconcilers have not landed yet: they report NotImplemented. */
 const PENDING = ['Simulator', 'Sandbox', 'Machine', 'SimulationRun', 'ChaosScenario'];
 
-export const allReconcilers = (opts: ReconcilerOptions): Reconciler[] => [
-  gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
-  ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
-];
+export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => ({
+  reconcilers: [
+    gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
+    ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
+  ],
+  handlers: [],
+});

@@ -1,5 +1,6 @@
 // Runs SimOps' controllers against a kubeconfig: manager, metrics/health server, webhook receiver.
 // Shared by `simops up` (embedded) and `simops controller` (any cluster).
+import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { webhookToken } from '../reconcilers/git-source/credentials.ts';
 import { GITSOURCE } from '../reconcilers/git-source/reconciler.ts';
@@ -20,6 +21,8 @@ export interface RunOptions {
   kubeConfig: KubeConfig;
   log: Log;
   cacheDir: string;
+  /** Artifacts (run outputs, traces, snapshots); default: a directory beside the git cache. */
+  artifactDir?: string;
   health: { host: string; port: number };
   leaderElection?: {
     namespace: string;
@@ -38,13 +41,17 @@ export interface Running {
 }
 
 export const runController = async (opts: RunOptions): Promise<Running> => {
+  let healthUrl = '';
+  const set = allReconcilers({
+    cacheDir: opts.cacheDir,
+    artifactDir: opts.artifactDir ?? join(opts.cacheDir, '..', 'artifacts'),
+    httpBaseUrl: () => healthUrl,
+    onFetch: (seconds, result) => gitFetchDuration.observe({ result }, seconds),
+  });
   const manager = await startManager({
     kubeConfig: opts.kubeConfig,
     log: opts.log,
-    reconcilers: allReconcilers({
-      cacheDir: opts.cacheDir,
-      onFetch: (seconds, result) => gitFetchDuration.observe({ result }, seconds),
-    }),
+    reconcilers: set.reconcilers,
     leaderElection: opts.leaderElection,
     metrics: {
       observe: (kind, seconds, result) => {
@@ -69,8 +76,9 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
     port: opts.health.port,
     // A standby replica is ready too: readiness gates rollouts, not leadership.
     ready: () => true,
-    extraHandlers: [webhook],
+    extraHandlers: [webhook, ...set.handlers],
   });
+  healthUrl = health.url;
   return {
     manager,
     healthUrl: health.url,

@@ -11,6 +11,7 @@ export interface ControllerOptions {
   leaderElect: boolean;
   healthBind: string;
   cacheDir: string;
+  artifactDir: string;
   logLevel: string;
 }
 
@@ -25,6 +26,7 @@ export const controllerCommand = async (opts: ControllerOptions): Promise<void> 
     kubeConfig: kc,
     log: logger,
     cacheDir: opts.cacheDir,
+    artifactDir: opts.artifactDir,
     health: { host: host || '127.0.0.1', port: Number(port ?? 8080) },
     leaderElection: opts.leaderElect
       ? { namespace: opts.namespace, name: 'simops-controller', identity }

@@ -60,6 +60,11 @@ program
   .option('--no-leader-elect', 'run without leader election (one replica only)')
   .option('--health-bind <host:port>', 'metrics, health and webhook address', '127.0.0.1:8080')
   .option('--cache-dir <dir>', 'where git clones are kept', '/tmp/simops-git')
+  .option(
+    '--artifact-dir <dir>',
+    'where artifacts are written (a mounted volume)',
+    '/var/lib/simops/artifacts',
+  )
   .option('--log-level <level>', 'pino log level', 'info')
   .action(controllerCommand);
 

@@ -45,6 +45,7 @@ export const upCommand = async (repo: string, opts: UpOptions): Promise<void> =>
     kubeConfig: kc,
     log: logger,
     cacheDir: join(dataDir, 'git'),
+    artifactDir: join(dataDir, 'artifacts'),
     health: { host: opts.host, port: Number(opts.healthPort) },
   });
   console.log(

@@ -29,18 +29,25 @@ export const pathError = (file: string, message: string): ManifestError => ({
 
 const within = (root: string, real: string) => real === root || real.startsWith(root + sep);
 
-/** The source directory's real path and `path`'s inside it, or why `path` is not acceptable. */
-export const resolveSourcePath = (
-  dir: string,
-  path: string,
-): { root: string; base: string; rel: string } | { error: ManifestError } => {
+/** `path` as `/`-separated segments relative to a root ('' for the root), or why it may leave it. */
+export const relativePath = (path: string): { rel: string } | { error: ManifestError } => {
   const shown = path || '.';
   if (isAbsolute(path) || /^[A-Za-z]:/.test(path)) {
     return { error: pathError(shown, 'the path must be relative to the repository root') };
   }
   const segments = path.split(/[\\/]+/).filter((s) => s && s !== '.');
   if (segments.includes('..')) return { error: pathError(shown, 'the path must not contain ".." segments') };
-  const rel = segments.join('/');
+  return { rel: segments.join('/') };
+};
+
+/** The source directory's real path and `path`'s inside it, or why `path` is not acceptable. */
+export const resolveSourcePath = (
+  dir: string,
+  path: string,
+): { root: string; base: string; rel: string } | { error: ManifestError } => {
+  const checked = relativePath(path);
+  if ('error' in checked) return checked;
+  const { rel } = checked;
   let root: string;
   try {
     root = realpathSync(dir);
