@@ -482,6 +482,7 @@ const foldStringData = (o: KubeObject): KubeObject => {
   if (!stringData || typeof stringData !== 'object') return o;
   const { stringData: _, ...rest } = o;
   const data = { ...((o.data as Record<string, string>) ?? {}) };
-  for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+  for (const [k, v] of Object.entries(stringData))
+    data[k] = Buffer.from(String(v), 'utf8').toString('base64');
   return { ...rest, data } as KubeObject;
 };

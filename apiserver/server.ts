@@ -93,6 +93,39 @@ const sendJson = (
   res.end(text);
 };
 
+const LIST_CHUNK = 200;
+
+/** Resolves when the response can take more, or is gone. */
+const drained = (res: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+
+/**
+ * A list written in chunks: a list of 10,000 objects is ~15 MB of JSON, and building it as one
+ * string and buffer costs that much memory again (which the allocator then keeps).
+ */
+const sendList = async (
+  res: ServerResponse,
+  head: Record<string, unknown>,
+  field: string,
+  items: readonly unknown[],
+) => {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.write(`${JSON.stringify(head).slice(0, -1)},${JSON.stringify(field)}:[`);
+  for (let i = 0; i < items.length && !res.destroyed; i += LIST_CHUNK) {
+    const chunk = items.slice(i, i + LIST_CHUNK).map((item) => JSON.stringify(item));
+    if (!res.write((i ? ',' : '') + chunk.join(','))) await drained(res);
+  }
+  res.end(']}');
+};
+
 const sendError = (res: ServerResponse, err: ApiError) => {
   if (res.headersSent) {
     res.destroy();
@@ -208,13 +241,16 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     if (method === 'GET') {
       const { items, revision } = service.list(r, info.namespace, selectors);
       const resourceVersion = String(revision);
-      if (table) return sendJson(res, 200, toTable(r, items, { version: table, include, resourceVersion }));
-      return sendJson(res, 200, {
-        kind: `${r.kind}List`,
-        apiVersion: r.apiVersion,
-        metadata: { resourceVersion },
+      if (table) {
+        const { rows, ...head } = toTable(r, items, { version: table, include, resourceVersion });
+        return sendList(res, head, 'rows', rows);
+      }
+      return sendList(
+        res,
+        { kind: `${r.kind}List`, apiVersion: r.apiVersion, metadata: { resourceVersion } },
+        'items',
         items,
-      });
+      );
     }
 
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(method))

@@ -13,6 +13,7 @@ import { cpus } from 'node:os';
 import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import { startEmbedded } from '../apiserver/embedded.ts';
 import { loadOrCreateCredentials } from '../apiserver/security/credentials.ts';
+import { SERVER_ENV, SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { tempDir } from '../test/helpers/tmp.ts';
 
 const SELF = new URL(import.meta.url).pathname;
@@ -267,7 +268,11 @@ const nextMessage = <T extends Message>(child: ChildProcess, type: string, timeo
   });
 
 const spawnChild = (role: string, args: string[], execArgv: string[] = []) =>
-  fork(SELF, [role, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  fork(SELF, [role, ...args], {
+    execArgv,
+    env: { ...SERVER_ENV, ...process.env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 
 const killAndWait = (child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') =>
   new Promise<void>((resolve) => {
@@ -285,7 +290,8 @@ interface ServerReady extends Message {
 
 const serverExecArgv = (): string[] => {
   const dir = process.env.BENCH_CPU_PROF;
-  return ['--expose-gc', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
+  // The server runs with the V8 flags `simops up` starts with (bin/node-flags.js).
+  return [...SERVER_NODE_FLAGS, '--expose-gc', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
 };
 
 const startServer = async (dataDir: string) => {

@@ -1,10 +1,10 @@
 // The API server's TLS material: a private CA and a serving certificate it signs, kept under
 // <dataDir>/pki and reused across restarts so kubeconfigs handed out earlier stay valid.
-import 'reflect-metadata';
-import { createPrivateKey, X509Certificate as NodeX509, type webcrypto as wc } from 'node:crypto';
+
+import { fork } from 'node:child_process';
+import { createPrivateKey, X509Certificate as NodeX509 } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { ensurePrivateDir, readPrivateFile, writePrivateFile } from './private-file.ts';
 
 /** A certificate and its private key, both PEM (the key as PKCS#8). */
@@ -12,33 +12,11 @@ export type CertKeyPem = { certPem: string; keyPem: string };
 export type Pki = { ca: CertKeyPem; serving: CertKeyPem };
 
 const DAY_MS = 86_400_000;
-const CA_DAYS = 3650;
-const SERVING_DAYS = 365;
 /** Renew when a certificate has less than this left, so a long-running server never hits expiry. */
 const RENEW_BEFORE_MS = 30 * DAY_MS;
-/** Backdate notBefore a little: clients whose clock lags ours must not see a "not yet valid" cert. */
-const BACKDATE_MS = 60 * 60 * 1000;
-
-const EC_KEY = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const EC_SIGN = { name: 'ECDSA', hash: 'SHA-256' } as const;
-const webcrypto = globalThis.crypto;
 
 /** Always served, whatever extra hosts are asked for. */
 export const DEFAULT_HOSTS: readonly string[] = ['localhost', '127.0.0.1', '::1'];
-
-const newKeys = (): Promise<wc.CryptoKeyPair> =>
-  webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
-
-const keyToPem = async (key: wc.CryptoKey): Promise<string> =>
-  x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY');
-
-const pemToSigningKey = (pem: string): Promise<wc.CryptoKey> =>
-  webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(pem), EC_KEY, false, ['sign']);
-
-const validity = (days: number) => {
-  const now = Date.now();
-  return { notBefore: new Date(now - BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
-};
 
 /** Trims, unbrackets IPv6 literals (`[::1]`), drops empties and duplicates; defaults first. */
 export const normalizeHosts = (extra: readonly string[] = []): string[] => {
@@ -51,50 +29,31 @@ export const normalizeHosts = (extra: readonly string[] = []): string[] => {
   return [...new Set(all.filter((h) => h !== ''))];
 };
 
-export const generateCa = async (): Promise<CertKeyPem> => {
-  const keys = await newKeys();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned(
-    {
-      name: 'CN=simops-ca',
-      keys,
-      signingAlgorithm: EC_SIGN,
-      ...validity(CA_DAYS),
-      extensions: [
-        new x509.BasicConstraintsExtension(true, 0, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
-      ],
-    },
-    webcrypto,
-  );
-  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
-};
+/**
+ * Certificates are made in a short-lived child process: the X.509 library takes ~20 MB that a
+ * long-running server would otherwise keep after start-up (a worker thread's memory is not given
+ * back to the system either). Only the first start and renewals pay for it.
+ */
+const inWorker = (job: { kind: 'ca' } | { kind: 'serving'; ca: CertKeyPem; hosts: readonly string[] }) =>
+  new Promise<CertKeyPem>((resolve, reject) => {
+    const child = fork(new URL('./pki-worker.ts', import.meta.url), [], {
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    let pair: CertKeyPem | undefined;
+    child.once('message', (message: CertKeyPem) => {
+      pair = message;
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      pair ? resolve(pair) : reject(new Error(`certificate process exited with ${code}`)),
+    );
+    child.send(job);
+  });
 
-export const generateServing = async (ca: CertKeyPem, hosts: readonly string[]): Promise<CertKeyPem> => {
-  const keys = await newKeys();
-  const caCert = new x509.X509Certificate(ca.certPem);
-  const names: x509.JsonGeneralName[] = hosts.map((h) => ({ type: isIP(h) ? 'ip' : 'dns', value: h }));
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      subject: 'CN=simops-apiserver',
-      issuer: caCert.subject,
-      publicKey: keys.publicKey,
-      signingKey: await pemToSigningKey(ca.keyPem),
-      signingAlgorithm: EC_SIGN,
-      ...validity(SERVING_DAYS),
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-        new x509.SubjectAlternativeNameExtension(names),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
-        await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey, false, webcrypto),
-      ],
-    },
-    webcrypto,
-  );
-  return { certPem: cert.toString('pem'), keyPem: await keyToPem(keys.privateKey) };
-};
+export const generateCa = (): Promise<CertKeyPem> => inWorker({ kind: 'ca' });
+export const generateServing = (ca: CertKeyPem, hosts: readonly string[]): Promise<CertKeyPem> =>
+  inWorker({ kind: 'serving', ca, hosts });
 
 /** Parses a stored pair; undefined if it is unreadable or the key does not belong to the cert. */
 const parsePair = (pair: Partial<CertKeyPem>): NodeX509 | undefined => {
