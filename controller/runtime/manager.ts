@@ -35,7 +35,13 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
   const client = new KubeClient(opts.kubeConfig);
   const events = createEventRecorder(client, opts.log);
   let controllers: Controller[] = [];
-  let starting: Promise<void> = Promise.resolve();
+  // Starts and stops run one after another in the order leadership changed: a stop that waits for
+  // a slow start must stop that term's controllers, not those of a term begun meanwhile.
+  let last: Promise<void> = Promise.resolve();
+  const inOrder = (fn: () => Promise<void>): Promise<void> => {
+    last = last.then(fn, fn);
+    return last;
+  };
 
   const run = async () => {
     controllers = opts.reconcilers.map(
@@ -52,7 +58,6 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     opts.log.info({ kinds: opts.reconcilers.map((r) => r.kind.kind) }, 'controllers started');
   };
   const halt = async () => {
-    await starting;
     const running = controllers;
     controllers = [];
     await Promise.all(running.map((c) => c.stop()));
@@ -69,17 +74,16 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
       onStartedLeading: () => {
         opts.metrics?.leader?.(true);
         opts.log.info({ identity: le.identity }, 'became leader');
-        starting = run();
+        void inOrder(run);
       },
       onStoppedLeading: () => {
         opts.metrics?.leader?.(false);
         opts.log.warn({ identity: le.identity }, 'lost leadership: stopping work');
-        void halt();
+        void inOrder(halt);
       },
     });
   } else {
-    starting = run();
-    await starting;
+    await inOrder(run);
   }
 
   return {
@@ -87,7 +91,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
     isLeader: () => election?.isLeader() ?? true,
     controller: (kind) => controllers.find((c) => c.reconciler.kind.kind === kind),
     stop: async () => {
-      await halt();
+      await inOrder(halt);
       await election?.stop();
     },
   };
