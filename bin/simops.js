@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Entry point of the `simops` command. SimOps runs its TypeScript directly on Node >= 22.19
 // (type stripping); on an older system Node it re-runs itself with the Node the package pins.
-// Long-running commands start with the V8 flags of node-flags.js.
+// Long-running commands start with the V8 flags of node-flags.js; the built JavaScript in dist/ runs
+// when it is fresh (entry.js).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { entryModule } from './entry.js';
 import { LONG_RUNNING, SERVER_ENV, SERVER_NODE_FLAGS } from './node-flags.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -40,5 +42,5 @@ if (tooOld) {
     process.env,
   );
 } else {
-  await import('../controller/cli/main.ts');
+  await import(pathToFileURL(entryModule(join(here, '..'))).href);
 }

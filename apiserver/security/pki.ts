@@ -36,7 +36,12 @@ export const normalizeHosts = (extra: readonly string[] = []): string[] => {
  */
 const inWorker = (job: { kind: 'ca' } | { kind: 'serving'; ca: CertKeyPem; hosts: readonly string[] }) =>
   new Promise<CertKeyPem>((resolve, reject) => {
-    const child = fork(new URL('./pki-worker.ts', import.meta.url), [], {
+    // `.ts` from the sources, `.js` from the build in dist/.
+    const worker = new URL(
+      `./pki-worker${import.meta.url.slice(import.meta.url.lastIndexOf('.'))}`,
+      import.meta.url,
+    );
+    const child = fork(worker, [], {
       execArgv: [],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
