@@ -2,6 +2,7 @@
 // handlers some of them serve on the controller's port (webhooks, simulated device endpoints).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gitSourceReconciler } from '../reconcilers/git-source/reconciler.ts';
+import { machineReconciler } from '../reconcilers/machine/reconciler.ts';
 import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
 import { simopsKind } from './runtime/kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
@@ -25,12 +26,16 @@ export interface ReconcilerSet {
 }
 
 /** Kinds whose reconcilers have not landed yet: they report NotImplemented. */
-const PENDING = ['Simulator', 'Sandbox', 'Machine', 'SimulationRun', 'ChaosScenario'];
+const PENDING = ['Simulator', 'Sandbox', 'SimulationRun', 'ChaosScenario'];
 
-export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => ({
-  reconcilers: [
-    gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
-    ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
-  ],
-  handlers: [],
-});
+export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
+  const machines = machineReconciler({ artifactDir: opts.artifactDir, httpBaseUrl: opts.httpBaseUrl });
+  return {
+    reconcilers: [
+      gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
+      machines.reconciler,
+      ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
+    ],
+    handlers: [machines.devices.handler],
+  };
+};

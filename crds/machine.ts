@@ -4,9 +4,11 @@ import {
   ageColumn,
   FreeForm,
   type KindDefinition,
+  MapOf,
   Obj,
   phaseColumn,
   readyColumn,
+  StringEnum,
   statusBase,
   withRules,
 } from './common.ts';
@@ -29,6 +31,33 @@ export const MACHINE_CATEGORIES = [
   'Incubator',
   'SCARA',
 ] as const;
+
+/** Any JSON value, kept as written (a canned result can be a number, a list, an object…). */
+const AnyValue = (description: string) =>
+  Type.Unsafe<unknown>({ 'x-kubernetes-preserve-unknown-fields': true, description });
+
+const has = (o: object, k: string) => Object.hasOwn(o, k);
+
+/** What the simulated device answers to one operation: a result, a sequence, or an error. */
+export const CannedResponse = withRules(
+  Obj({
+    result: Type.Optional(AnyValue('Returned as the result of every call.')),
+    sequence: Type.Optional(
+      Type.Array(AnyValue('One result.'), {
+        minItems: 1,
+        description: 'Returned in turn, one per call; the last one repeats.',
+      }),
+    ),
+    error: Type.Optional(Type.String({ minLength: 1, description: 'Every call fails with this message.' })),
+  }),
+  [
+    {
+      rule: '[has(self.result), has(self.sequence), has(self.error)].filter(x, x).size() == 1',
+      message: 'exactly one of result, sequence, error must be set',
+      check: (s) => ['result', 'sequence', 'error'].filter((k) => has(s, k)).length === 1,
+    },
+  ],
+);
 
 export const MachineSpec = withRules(
   Obj({
@@ -55,13 +84,18 @@ export const MachineSpec = withRules(
     location: Type.Optional(Type.String()),
     simulation: Type.Optional(
       Obj({
-        responses: Type.Optional(FreeForm({ description: 'Canned responses by operation name.' })),
+        responses: Type.Optional(
+          MapOf(CannedResponse, {
+            description:
+              'Canned responses of the command endpoint, by operation name (e.g. read_absorbance).',
+          }),
+        ),
       }),
     ),
     checkIntervalSeconds: Type.Integer({
       minimum: 1,
       default: 30,
-      description: 'Live: reachability re-check.',
+      description: 'Live: seconds between reachability checks (a TCP connect to host:port).',
     }),
   }),
   [
@@ -85,6 +119,7 @@ export const MACHINE_PHASES = [
 export const MachineStatus = Obj({
   ...statusBase,
   phase: Type.Optional(Type.String()),
+  mode: Type.Optional(StringEnum(['simulated', 'live'], { description: 'simulated or live.' })),
   definition: Type.Optional(Obj({ name: Type.String(), fqn: Type.String(), frontendFqn: Type.String() })),
   backend: Type.Optional(Obj({ name: Type.String(), fqn: Type.String() })),
   migratedFrom: Type.Optional(
@@ -107,9 +142,11 @@ export const machine: KindDefinition = {
   printerColumns: [
     { name: 'Category', type: 'string', jsonPath: '.spec.category' },
     { name: 'Backend', type: 'string', jsonPath: '.status.backend.name' },
-    phaseColumn,
+    { name: 'Mode', type: 'string', jsonPath: '.status.mode' },
     readyColumn,
+    { ...phaseColumn, priority: 1 },
     { name: 'Location', type: 'string', jsonPath: '.spec.location', priority: 1 },
+    { name: 'Endpoint', type: 'string', jsonPath: '.status.endpoint', priority: 1 },
     ageColumn,
   ],
 };

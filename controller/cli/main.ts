@@ -1,6 +1,7 @@
 // The `simops` command line.
 import { Command } from 'commander';
 import { controllerCommand } from './controller.ts';
+import { migrateMachinesCommand } from './migrate.ts';
 import { planCommand } from './plan.ts';
 import { upCommand } from './up.ts';
 import { validateCommand } from './validate.ts';
@@ -36,6 +37,17 @@ program
       process.exitCode = await planCommand(path, opts);
     },
   );
+
+program
+  .command('migrate')
+  .description('rewrite legacy manifests in a working tree')
+  .command('machines')
+  .description('rewrite legacy Machine manifests (definition, connectionInfo.backend_fqn) to spec.backend')
+  .argument('<path>', 'a manifest file or a directory of them')
+  .option('--dry-run', 'print what would change, write nothing')
+  .action((path: string, opts: { dryRun?: boolean }) => {
+    process.exitCode = migrateMachinesCommand(path, opts);
+  });
 
 program
   .command('up')
