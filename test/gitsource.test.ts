@@ -335,6 +335,50 @@ describe('GitSource', () => {
     await waitReady('hooked', `main@sha1:${c2}`, 5000);
   });
 
+  it('writes a status report back to a branch of the repository, and commits only on change', async () => {
+    const repo = createRepo();
+    const c1 = repo.commit({ 'm.yaml': machine('reported', 'Fan') });
+    await client().apply(
+      source('reporter', { url: repo.url, writeBack: { branch: 'simops-status', path: 'status/' } }),
+      { fieldManager: 'test' },
+    );
+    await waitReady('reporter', `main@sha1:${c1}`);
+    const index = await eventually('status branch', async () => {
+      try {
+        return repo.git('show', 'simops-status:status/index.yaml');
+      } catch {
+        return undefined;
+      }
+    });
+    assert.match(index, /reported/);
+    assert.match(index, new RegExp(c1));
+    const commits = () => Number(repo.git('rev-list', '--count', 'simops-status'));
+    // The report carries the objects' status, which their reconcilers write: once that settles,
+    // another sync must not commit.
+    await eventually(
+      'machine Ready',
+      async () =>
+        getCondition(
+          ((await machineOf('reported'))?.status as { conditions?: Condition[] })?.conditions,
+          'Ready',
+        )?.status === 'True',
+    );
+    await client().mergePatch(GS, 'default', 'reporter', {
+      metadata: { annotations: { [REQUESTED_AT]: 'settled' } },
+    });
+    await eventually(
+      'handled',
+      async () => (await statusOf('reporter')).lastHandledReconcileAt === 'settled',
+    );
+    const before = commits();
+    await client().mergePatch(GS, 'default', 'reporter', {
+      metadata: { annotations: { [REQUESTED_AT]: 'again' } },
+    });
+    await eventually('handled', async () => (await statusOf('reporter')).lastHandledReconcileAt === 'again');
+    assert.equal(commits(), before, 'nothing changed, no commit');
+    assert.equal(repo.git('rev-parse', 'main'), c1, 'the source branch is untouched');
+  });
+
   it('applies an edited file of a local working tree within a second', async () => {
     const dir = tempDir('simops-worktree-');
     writeFileSync(join(dir, 'm.yaml'), machine('local', 'Fan'));

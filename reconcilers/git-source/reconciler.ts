@@ -3,6 +3,7 @@ import type { KubeObject } from '../../apiserver/types.ts';
 import { buildManifests } from '../../controller/gitops/build.ts';
 import { FetchError, fetchSource } from '../../controller/gitops/fetch.ts';
 import { watchWorktree } from '../../controller/gitops/worktree-watch.ts';
+import { WriteBackError } from '../../controller/gitops/write-back.ts';
 import type { Outcome } from '../../controller/runtime/conditions.ts';
 import { parseDuration, withJitter } from '../../controller/runtime/duration.ts';
 import { kindOf, simopsKind } from '../../controller/runtime/kinds.ts';
@@ -15,10 +16,11 @@ import {
   timestamp,
 } from '../../controller/runtime/status.ts';
 import type { GitSourceSpec, GitSourceStatus } from '../../crds/git-source.ts';
-import { gitCredentials, MissingSecretError } from './credentials.ts';
+import { type GitCredentials, gitCredentials, MissingSecretError } from './credentials.ts';
 import { labelled, ownedBy, pruneDisabled } from './desired.ts';
 import { type InventoryEntry, parseInventoryId } from './inventory.ts';
 import { buildFailure, changedAnything, notableResults, summary, syncOutcome } from './report.ts';
+import { reportBack } from './report-back.ts';
 import { sync } from './sync.ts';
 
 export const GITSOURCE = simopsKind('GitSource');
@@ -99,9 +101,10 @@ export const gitSourceReconciler = (opts: GitSourceOptions): Reconciler => {
 
       // 1. Fetch.
       let fetched: { revision: string; dir: string };
+      let credentials: GitCredentials | undefined;
       const started = performance.now();
       try {
-        const credentials = spec.secretRef
+        credentials = spec.secretRef
           ? await gitCredentials(ctx.client, req.namespace, spec.secretRef.name)
           : undefined;
         fetched = await fetchSource({
@@ -158,6 +161,32 @@ export const gitSourceReconciler = (opts: GitSourceOptions): Reconciler => {
         { revision, generation: o.metadata.generation, result: summary(result.results) },
         'synced',
       );
+      if (result.ok && spec.writeBack) {
+        try {
+          const wrote = await reportBack({
+            client: ctx.client,
+            spec,
+            source,
+            revision,
+            inventory: result.inventory,
+            credentials,
+            cacheDir: opts.cacheDir,
+            timeoutMs: parseDuration(spec.timeout ?? '60s'),
+            signal: ctx.signal,
+          });
+          if (wrote.committed) {
+            ctx.events.record(
+              o,
+              'Normal',
+              'WroteBack',
+              `status report ${wrote.commit} on ${spec.writeBack.branch}`,
+            );
+          }
+        } catch (err) {
+          if (!(err instanceof WriteBackError)) throw err;
+          ctx.events.record(o, 'Warning', 'WriteBackFailed', err.message);
+        }
+      }
       return finish(
         {
           artifact,
