@@ -246,6 +246,9 @@ data:
 `,
     });
     const broken = await waitFor('scope-1', 'InvalidCatalog');
+    assert.equal(broken.backend, undefined, 'a stalled machine names no backend');
+    assert.equal(broken.endpoint, undefined, 'and serves no endpoint');
+    assert.equal(broken.phase, 'Failed');
     assert.match(
       ready(broken)!.message,
       /ConfigMap default\/simops-machine-catalog catalog\.yaml: categories\.Microscope\.frontendFqn: required/,
