@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gitSourceReconciler } from '../reconcilers/git-source/reconciler.ts';
 import { machineReconciler } from '../reconcilers/machine/reconciler.ts';
 import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
+import { simulationRunReconciler } from '../reconcilers/simulation-run/reconciler.ts';
 import { simopsKind } from './runtime/kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
 
@@ -26,7 +27,7 @@ export interface ReconcilerSet {
 }
 
 /** Kinds whose reconcilers have not landed yet: they report NotImplemented. */
-const PENDING = ['Simulator', 'Sandbox', 'SimulationRun', 'ChaosScenario'];
+const PENDING = ['Simulator', 'Sandbox', 'ChaosScenario'];
 
 export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
   const machines = machineReconciler({ artifactDir: opts.artifactDir, httpBaseUrl: opts.httpBaseUrl });
@@ -34,6 +35,7 @@ export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
     reconcilers: [
       gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
       machines.reconciler,
+      simulationRunReconciler({ cacheDir: opts.cacheDir, artifactDir: opts.artifactDir }),
       ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
     ],
     handlers: [machines.devices.handler],

@@ -57,7 +57,24 @@ export const SimulationRunStatus = Obj({
   phase: Type.Optional(StringEnum(SIMULATION_RUN_PHASES)),
   runId: Type.Optional(Type.String()),
   warnings: Type.Optional(
-    Type.Array(Obj({ code: Type.String(), message: Type.String(), nodeId: Type.Optional(Type.String()) })),
+    Type.Array(Obj({ code: Type.String(), message: Type.String(), nodeId: Type.Optional(Type.String()) }), {
+      description: 'The first warnings of the run (run.json lists them all).',
+    }),
+  ),
+  warningCount: Type.Optional(Type.Integer({ minimum: 0 })),
+  progress: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 100, description: 'Percent of the bins evaluated.' }),
+  ),
+  plan: Type.Optional(
+    Obj(
+      {
+        nodes: Type.Integer({ minimum: 0 }),
+        series: Type.Integer({ minimum: 0 }),
+        bins: Type.Integer({ minimum: 0 }),
+        reuse: Type.Boolean(),
+      },
+      { description: 'On dryRun: what a run would do.' },
+    ),
   ),
   grid: Type.Optional(Obj({ bins: Type.Integer(), binSize: Type.Integer(), binUnit: Type.String() })),
   artifacts: Type.Optional(
@@ -70,7 +87,10 @@ export const SimulationRunStatus = Obj({
     }),
   ),
   canReplay: Type.Optional(Type.Boolean()),
-  durationMs: Type.Optional(Type.Number({ minimum: 0 })),
+  durationMs: Type.Optional(
+    Type.Number({ minimum: 0, description: 'The whole run: validation to artifacts.' }),
+  ),
+  evaluationMs: Type.Optional(Type.Number({ minimum: 0, description: 'The evaluation alone.' })),
   startedAt: Type.Optional(Type.String({ format: 'date-time' })),
   completedAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
@@ -88,9 +108,11 @@ export const simulationRun: KindDefinition = {
   status: SimulationRunStatus,
   printerColumns: [
     { name: 'Template', type: 'string', jsonPath: '.spec.templateId' },
+    { name: 'Mode', type: 'string', jsonPath: '.spec.mode' },
     phaseColumn,
-    readyColumn,
-    { name: 'Run', type: 'string', jsonPath: '.status.runId' },
+    { name: 'Run ID', type: 'string', jsonPath: '.status.runId' },
+    { name: 'Warnings', type: 'integer', jsonPath: '.status.warningCount' },
+    { ...readyColumn, priority: 1 },
     { name: 'Duration(ms)', type: 'number', jsonPath: '.status.durationMs', priority: 1 },
     ageColumn,
   ],

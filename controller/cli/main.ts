@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { controllerCommand } from './controller.ts';
 import { migrateMachinesCommand } from './migrate.ts';
 import { planCommand } from './plan.ts';
+import { collectParam, type RunCommandOptions, runCommand } from './run.ts';
 import { upCommand } from './up.ts';
 import { validateCommand } from './validate.ts';
 
@@ -47,6 +48,35 @@ program
   .option('--dry-run', 'print what would change, write nothing')
   .action((path: string, opts: { dryRun?: boolean }) => {
     process.exitCode = migrateMachinesCommand(path, opts);
+  });
+
+program
+  .command('run')
+  .description(
+    'one simulation run of a FlowTime template, as a SimulationRun makes it (exit 0 done, 2 invalid, 1 failed)',
+  )
+  .argument('<template>', 'the template file (YAML or JSON)')
+  .option('--param <name=value>', 'a parameter value (repeatable)', collectParam, [])
+  .option('--seed <n>', 'the rng seed (default: the template rng seed, else 0)')
+  .option('--out <dir>', 'the artifact root: runs are written to DIR/runs/<runId>/', 'data')
+  .option(
+    '--mode <mode>',
+    'simulation, or telemetry (series from the CSV files the template binds)',
+    'simulation',
+  )
+  .option('--template-id <id>', "the expected template id (default: the template's metadata.id)")
+  .option('--run-id <id>', 'the run id (default: deterministic from the inputs)')
+  .option('--no-deterministic-run-id', 'a new timestamped run id rather than one derived from the inputs')
+  .option('--overwrite', 'replace an existing run with the same id rather than reuse it')
+  .option('--dry-run', 'validate and report the plan, write nothing')
+  .option(
+    '--root <dir>',
+    "telemetry files may be read from anywhere under DIR (default: the template's directory)",
+  )
+  .option('--json', 'print the run report as JSON')
+  .option('--log-level <level>', 'pino log level (logs go to stderr)', 'error')
+  .action(async (template: string, opts: RunCommandOptions) => {
+    process.exitCode = await runCommand(template, opts);
   });
 
 program

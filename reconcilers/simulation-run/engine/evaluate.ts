@@ -44,14 +44,19 @@ export const evaluatePlan = async (plan: Plan, opts: EvaluateOptions): Promise<C
   opts.signal?.throwIfAborted();
   const { columns, steps, bins } = setup(plan, opts);
   const sliceMs = opts.sliceMs ?? 20;
-  const chunk = Math.max(16, Math.floor(100_000 / Math.max(1, steps.length)));
   const n = steps.length;
+  // Bins per time check, adapted so that a check comes every millisecond or two whatever a bin costs.
+  let chunk = 16;
   let sliceStart = performance.now();
   let t = 0;
   while (t < bins) {
+    const chunkStart = performance.now();
     const end = Math.min(bins, t + chunk);
     for (; t < end; t++) for (let i = 0; i < n; i++) steps[i]!(t);
-    if (t < bins && performance.now() - sliceStart >= sliceMs) {
+    const now = performance.now();
+    if (now - chunkStart < 1) chunk = Math.min(chunk * 2, 1 << 20);
+    else if (now - chunkStart > 4) chunk = Math.max(1, chunk >> 1);
+    if (t < bins && now - sliceStart >= sliceMs) {
       opts.onProgress?.(t, bins);
       await new Promise<void>((resolve) => setImmediate(resolve));
       opts.signal?.throwIfAborted();

@@ -165,7 +165,8 @@ export const resolveParameters = (
   overrides: Record<string, unknown> | undefined,
   opts: { fromStrings?: boolean; overrideField?: string } = {},
 ): ResolvedParameters => {
-  const field = (name: string) => `${opts.overrideField ?? 'spec.parameters'}.${name}`;
+  const base = opts.overrideField ?? 'spec.parameters';
+  const field = (name: string) => (base.startsWith('--') ? `${base} ${name}` : `${base}.${name}`);
   const errors: FieldError[] = [];
   const values: Record<string, ParamValue> = {};
   const byName = new Map(decls.map((d) => [d.name, d]));

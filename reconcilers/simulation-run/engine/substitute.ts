@@ -11,9 +11,11 @@ export const substitute = (
   template: Record<string, unknown>,
   values: Record<string, ParamValue>,
   errors: FieldError[],
+  /** Declared parameters without a value (already reported): left as written, not reported again. */
+  declared: ReadonlySet<string> = new Set(),
 ): Record<string, unknown> => {
   const walk = (v: unknown, path: (string | number)[]): unknown => {
-    if (typeof v === 'string') return substituteString(v, values, fieldPath(...path), errors);
+    if (typeof v === 'string') return substituteString(v, values, fieldPath(...path), errors, declared);
     if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
     if (isRecord(v)) {
       const out: Record<string, unknown> = {};
@@ -32,13 +34,14 @@ const substituteString = (
   values: Record<string, ParamValue>,
   field: string,
   errors: FieldError[],
+  declared: ReadonlySet<string>,
 ): unknown => {
   if (!s.includes('${')) return s;
   const whole = WHOLE.exec(s);
   if (whole) {
     const name = whole[1]!;
     if (name in values) return values[name];
-    errors.push({ field, message: `unknown parameter "${name}"` });
+    if (!declared.has(name)) errors.push({ field, message: `unknown parameter "${name}"` });
     return s;
   }
   return s.replace(ANY, (match, name: string) => {
@@ -46,7 +49,7 @@ const substituteString = (
       const v = values[name]!;
       return Array.isArray(v) ? `[${v.join(', ')}]` : String(v);
     }
-    errors.push({ field, message: `unknown parameter "${name}"` });
+    if (!declared.has(name)) errors.push({ field, message: `unknown parameter "${name}"` });
     return match;
   });
 };

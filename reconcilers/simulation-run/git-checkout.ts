@@ -1,0 +1,81 @@
+// The repository of the GitSource that applied a SimulationRun, checked out at the revision that
+// GitSource last applied, in a cache of SimulationRun's own (the GitSource's checkout may move while
+// a run reads). Each read re-checks the commit out under a lock per repository, so runs pinned to
+// different revisions of one repository never read each other's files. A local working tree (as
+// `simops up` uses) is read as it is.
+import { join } from 'node:path';
+import { FetchError, fetchSource, type GitRef } from '../../controller/gitops/fetch.ts';
+import { serialized } from '../../controller/gitops/keyed-lock.ts';
+import type { KubeClient } from '../../controller/runtime/kube-client.ts';
+import type { GitSourceSpec, GitSourceStatus } from '../../crds/git-source.ts';
+import { gitCredentials, MissingSecretError } from '../git-source/credentials.ts';
+import { GITSOURCE } from '../git-source/reconciler.ts';
+import { directoryFiles, type SourceFiles } from './source-files.ts';
+
+export class TemplateSourceError extends Error {
+  readonly reason: string;
+  /** True when only a change of the SimulationRun can help (Stalled); false when retrying can. */
+  readonly terminal: boolean;
+  constructor(reason: string, message: string, terminal: boolean) {
+    super(message);
+    this.reason = reason;
+    this.terminal = terminal;
+  }
+}
+
+export interface Checkout {
+  /** The files of the repository, paths relative to `base` (a directory relative to the root). */
+  files(base: string): SourceFiles;
+  revision: string;
+}
+
+const commitOf = (revision: string | undefined): string | undefined =>
+  /sha1:([0-9a-f]{40})$/.exec(revision ?? '')?.[1];
+
+export const checkoutSource = async (
+  client: KubeClient,
+  source: { namespace: string; name: string },
+  cacheDir: string,
+  signal?: AbortSignal,
+): Promise<Checkout> => {
+  const gs = await client.get(GITSOURCE, source.namespace, source.name);
+  if (!gs) {
+    throw new TemplateSourceError(
+      'TemplateNotFound',
+      `GitSource ${source.namespace}/${source.name}, which applied this SimulationRun, was not found`,
+      false,
+    );
+  }
+  const spec = gs.spec as GitSourceSpec;
+  const status = (gs.status ?? {}) as GitSourceStatus;
+  const commit = commitOf(status.lastAppliedRevision);
+  const ref: GitRef | undefined = commit ? { commit } : spec.ref;
+  const dir = join(cacheDir, 'simulation-runs');
+  const fetch = async () => {
+    try {
+      const credentials = spec.secretRef
+        ? await gitCredentials(client, source.namespace, spec.secretRef.name)
+        : undefined;
+      return await fetchSource({ url: spec.url, ref, timeoutMs: 60_000, credentials, cacheDir: dir, signal });
+    } catch (err) {
+      if (err instanceof FetchError || err instanceof MissingSecretError) {
+        throw new TemplateSourceError('FetchFailed', err.message, false);
+      }
+      throw err;
+    }
+  };
+  const first = await fetch();
+  const isWorktree = first.commit === undefined;
+  return {
+    revision: first.revision,
+    files: (base) => ({
+      read: (path) =>
+        isWorktree
+          ? directoryFiles(first.dir, join(first.dir, base)).read(path)
+          : serialized(`simulation-run:${first.dir}`, async () => {
+              const current = await fetch();
+              return directoryFiles(current.dir, join(current.dir, base)).read(path);
+            }),
+    }),
+  };
+};
