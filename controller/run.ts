@@ -48,27 +48,19 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
     httpBaseUrl: () => healthUrl,
     onFetch: (seconds, result) => gitFetchDuration.observe({ result }, seconds),
   });
-  const manager = await startManager({
-    kubeConfig: opts.kubeConfig,
-    log: opts.log,
-    reconcilers: set.reconcilers,
-    leaderElection: opts.leaderElection,
-    metrics: {
-      observe: (kind, seconds, result) => {
-        reconcileDuration.observe({ kind, result }, seconds);
-        if (result === 'error') reconcileErrors.inc({ kind });
-      },
-      queueDepth: (kind, depth) => workqueueDepth.set({ kind }, depth),
-      leader: (isLeader) => leaderGauge.set(isLeader ? 1 : 0),
-    },
-  });
+  // The HTTP server starts first, so that reconcilers advertising an endpoint (simulated machines)
+  // know its URL from their first reconcile; webhooks that arrive before the manager are dropped
+  // (the first sync follows anyway).
+  let manager: Manager | undefined;
   const webhook = createWebhookHandler({
     lookupToken: async (namespace, name) => {
-      const source = await manager.client.get(GITSOURCE, namespace, name);
+      if (!manager) return undefined;
+      const client = manager.client;
+      const source = await client.get(GITSOURCE, namespace, name);
       const secret = (source?.spec as { secretRef?: { name: string } } | undefined)?.secretRef?.name;
-      return secret ? webhookToken(manager.client, namespace, secret) : undefined;
+      return secret ? webhookToken(client, namespace, secret) : undefined;
     },
-    trigger: (namespace, name) => manager.controller('GitSource')?.enqueue({ namespace, name }),
+    trigger: (namespace, name) => manager?.controller('GitSource')?.enqueue({ namespace, name }),
     log: opts.log,
   });
   const health = await startHealthServer({
@@ -79,11 +71,31 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
     extraHandlers: [webhook, ...set.handlers],
   });
   healthUrl = health.url;
+  try {
+    manager = await startManager({
+      kubeConfig: opts.kubeConfig,
+      log: opts.log,
+      reconcilers: set.reconcilers,
+      leaderElection: opts.leaderElection,
+      metrics: {
+        observe: (kind, seconds, result) => {
+          reconcileDuration.observe({ kind, result }, seconds);
+          if (result === 'error') reconcileErrors.inc({ kind });
+        },
+        queueDepth: (kind, depth) => workqueueDepth.set({ kind }, depth),
+        leader: (isLeader) => leaderGauge.set(isLeader ? 1 : 0),
+      },
+    });
+  } catch (err) {
+    await health.close();
+    throw err;
+  }
+  const started = manager;
   return {
-    manager,
+    manager: started,
     healthUrl: health.url,
     stop: async () => {
-      await manager.stop();
+      await started.stop();
       await health.close();
     },
   };
