@@ -217,9 +217,19 @@ export const runSimulation = async (req: RunRequest, hooks: RunHooks = {}): Prom
   const staged = await stageRun(req.artifactRoot, runId);
   try {
     const written: WrittenSeries[] = [];
+    // Files are written by the thread pool while the next series is formatted; a few at a time.
+    const inFlight = new Set<Promise<void>>();
+    // Series that are one column (a node's capacity bound to a shared profile) are formatted once.
+    const formatted = new Map<string, { csv: ReturnType<typeof seriesCsv>; hash: string }>();
     for (const spec of plan.series) {
       hooks.signal?.throwIfAborted();
-      const csv = seriesCsv(columns.get(spec.column)!);
+      let done = formatted.get(spec.column);
+      if (!done) {
+        const csv = seriesCsv(columns.get(spec.column)!);
+        done = { csv, hash: hashRef(csv.bytes) };
+        formatted.set(spec.column, done);
+      }
+      const { csv, hash } = done;
       if (csv.nonFinite) {
         warnings.push({
           code: 'nonFiniteValue',
@@ -227,9 +237,12 @@ export const runSimulation = async (req: RunRequest, hooks: RunHooks = {}): Prom
         });
       }
       const path = `series/${spec.id}.csv`;
-      await staged.write({ path, bytes: csv.bytes });
-      written.push({ spec, path, hash: hashRef(csv.bytes), points: grid.bins });
+      written.push({ spec, path, hash, points: grid.bins });
+      const w = staged.write({ path, bytes: csv.bytes }).finally(() => inFlight.delete(w));
+      inFlight.add(w);
+      if (inFlight.size >= 4) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
     const copied = new Set<string>();
     for (const [binding, bytes] of telemetry.files) {
       let name = basename(filePath(binding));

@@ -6,7 +6,7 @@ import { evaluatePlanSync } from './evaluate.ts';
 import type { Warning } from './issues.ts';
 
 export interface Evaluated {
-  series(column: string): number[];
+  series(name: string): number[];
   warnings: Warning[];
 }
 
@@ -18,9 +18,11 @@ export const evaluateModel = (
   assert.deepEqual(errors, []);
   const columns = evaluatePlanSync(plan!, { seed: opts.seed ?? 0, telemetry: opts.telemetry });
   return {
-    series: (column) => {
+    /** A column by name, or a written series by its id without the class (`arrivals@Sink`). */
+    series: (name) => {
+      const column = plan!.series.find((s) => s.id === `${name}@DEFAULT`)?.column ?? name;
       const c = columns.get(column);
-      assert.ok(c, `no series ${column}; have ${[...columns.keys()].join(', ')}`);
+      assert.ok(c, `no series ${name}; have ${[...columns.keys()].join(', ')}`);
       return [...c];
     },
     warnings,

@@ -39,8 +39,10 @@ export const compileTopology = (
   const columns = new Map<string, Partial<Record<Measure | 'queue' | 'overflow' | 'retryEcho', string>>>();
   for (const n of t.nodes) {
     const c: Partial<Record<Measure | 'queue' | 'overflow' | 'retryEcho', string>> = { ...n.bound };
-    const hasInflow = (inbound.get(n.id)?.length ?? 0) > 0 || external.has(n.id);
-    if (!c.arrivals && hasInflow) c.arrivals = `arrivals@${n.id}`;
+    const edgesIn = inbound.get(n.id) ?? [];
+    // One inbound edge and no traffic: the node's arrivals are that edge's flow (no copy).
+    if (!c.arrivals && edgesIn.length === 1 && !external.has(n.id)) c.arrivals = `flow@${edgesIn[0]!.id}`;
+    else if (!c.arrivals && (edgesIn.length > 0 || external.has(n.id))) c.arrivals = `arrivals@${n.id}`;
     if (!c.arrivals && !(n.kind === 'queue' && overflowInto.has(n.id))) {
       ctx.errors.push({
         field: `${n.field}.semantics.arrivals`,
