@@ -167,6 +167,28 @@ spec:
     assert.ok(byFile['broken.yaml'], 'a YAML syntax error is an error too');
   });
 
+  it('builds a file parsed before (unchanged) the same, errors at the same lines, and sees an edit', () => {
+    const dir = tree({
+      'a.yaml': `${machine('m1')}---\n${machine('m2', '  nmae: typo\n')}`,
+      'b.yaml': machine('m3'),
+    });
+    const first = build(dir);
+    const again = build(dir); // a.yaml and b.yaml come from the parse cache now
+    assert.deepEqual(again.errors.map(formatManifestError), ['a.yaml:18:3 spec.nmae: unknown field']);
+    assert.deepEqual(again, first);
+
+    writeFileSync(join(dir, 'a.yaml'), `${machine('m1')}---\n${machine('m2', '  location: b\n')}`);
+    const fixed = build(dir);
+    assert.deepEqual(fixed.errors, []);
+    assert.deepEqual(names(fixed), ['Machine/lab/m1', 'Machine/lab/m2', 'Machine/lab/m3']);
+    assert.equal((fixed.objects[1]!.object.spec as { location?: string }).location, 'b');
+    // What a build returns is shared with later builds: it cannot be changed by a caller.
+    assert.throws(() => {
+      (fixed.objects[2]!.object.spec as { location?: string }).location = 'x';
+    }, TypeError);
+    assert.equal((build(dir).objects[2]!.object.spec as { location?: string }).location, undefined);
+  });
+
   it('reports duplicates, in the base and between overlay additions', () => {
     const dir = tree({
       'a.yaml': configMap('cm'),

@@ -2,11 +2,12 @@
 // path, then the environment's overlay (seed 003) merged over them, every object validated.
 // A build is all or nothing: with any error, no object is returned, so a broken commit applies
 // nothing and prunes nothing.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mergePatch } from '../../apiserver/patch.ts';
 import type { KubeObject } from '../../apiserver/types.ts';
 import { validateObject } from '../../crds/validate.ts';
-import { type ManifestDocument, parseManifestText } from '../manifests/parse.ts';
+import { type ManifestDocument, type ParseError, parseManifestText } from '../manifests/parse.ts';
 import type { ManifestError } from '../manifests/validate.ts';
 import { isNamespace, objectKey, patchDecides, withDefaultNamespace } from './object-identity.ts';
 import {
@@ -32,7 +33,10 @@ export interface BuildRequest {
 }
 
 export interface BuiltObject {
-  /** As written in git, overlay merged and namespace defaulted; schema defaults are not added. */
+  /**
+   * As written in git, overlay merged and namespace defaulted; schema defaults are not added. Parts
+   * of it are shared with later builds of the same file: frozen, to be copied, never changed.
+   */
   object: KubeObject;
   /** The file (relative to `dir`) that defines it: the base file for a patched object. */
   file: string;
@@ -60,13 +64,76 @@ interface Entry {
 
 const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+// Parsing the YAML is most of a build, and between two commits most files are unchanged: what a
+// file parses to is kept by its name and content (the plain objects, frozen, not the YAML syntax
+// trees), so a file is parsed once until it changes. Positions are needed only to report an error:
+// the file is parsed again, with positions, when the build asks where a field was written.
+interface ParsedContent {
+  documents: { index: number; object: Record<string, unknown> }[];
+  errors: ParseError[];
+  skipped: number;
+  bytes: number;
+}
+
+/** Least recently used first; bounded by the bytes of YAML the entries were parsed from. */
+const parsedFiles = new Map<string, ParsedContent>();
+let parsedBytes = 0;
+const PARSED_BYTES_MAX = 16 * 1024 * 1024;
+
+const deepFreeze = <T>(v: T): T => {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+};
+
+const parseCached = (file: string, text: string): ParsedContent => {
+  const key = `${file}\u0000${createHash('sha256').update(text).digest('base64')}`;
+  const hit = parsedFiles.get(key);
+  if (hit) {
+    parsedFiles.delete(key); // most recently used: to the end
+    parsedFiles.set(key, hit);
+    return hit;
+  }
+  const parsed = parseManifestText(file, text);
+  const content: ParsedContent = {
+    documents: parsed.documents.map((d) => ({ index: d.index, object: deepFreeze(d.object) })),
+    errors: parsed.errors,
+    skipped: parsed.skipped,
+    bytes: text.length,
+  };
+  parsedFiles.set(key, content);
+  parsedBytes += content.bytes;
+  for (const [k, v] of parsedFiles) {
+    if (parsedBytes <= PARSED_BYTES_MAX) break;
+    parsedFiles.delete(k);
+    parsedBytes -= v.bytes;
+  }
+  return content;
+};
+
 const parseFiles = (files: SourceFile[], errors: ManifestError[]) => {
   let skipped = 0;
   const documents: ManifestDocument[] = [];
   for (const f of files) {
-    const parsed = parseManifestText(f.file, readFileSync(f.abs, 'utf8'));
+    const text = readFileSync(f.abs, 'utf8');
+    const parsed = parseCached(f.file, text);
     errors.push(...parsed.errors.map((e) => ({ ...e, field: '' })));
-    documents.push(...parsed.documents);
+    // Parsed again, with positions, only if this build reports an error in the file.
+    let positions: Map<number, ManifestDocument> | undefined;
+    const withPositions = (index: number) => {
+      positions ??= new Map(parseManifestText(f.file, text).documents.map((d) => [d.index, d]));
+      return positions.get(index)!;
+    };
+    for (const d of parsed.documents) {
+      documents.push({
+        file: f.file,
+        index: d.index,
+        object: d.object,
+        positionOf: (path) => withPositions(d.index).positionOf(path),
+      });
+    }
     skipped += parsed.skipped;
   }
   return { documents, skipped };
