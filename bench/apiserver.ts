@@ -1,22 +1,35 @@
-// Benchmarks the embedded API server over HTTPS, with the server in its own child process:
+// Benchmarks the embedded API server over HTTPS, with the server in its own child process
+// (bench/apiserver-server.mjs, which runs the built JavaScript in dist/ as `simops up` does):
 //   1. status patches per second from one autocannon client, and a bare Node https server as the peer;
 //   2. watch delivery latency under that load, from a watcher in another child process;
 //   3. the server's RSS with 10,000 Sandboxes stored;
 //   4. recovery of those 10,000 objects after a SIGKILL (WAL replay), spawn to a full list.
-// Usage: node bench/apiserver.ts   (npm run bench:apiserver)
+// Usage: npm run bench:apiserver   (npm run build, then node bench/apiserver.ts)
 // BENCH_CPU_PROF=<dir> also writes a CPU profile of each server child into <dir>.
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:https';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { monitorEventLoopDelay, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
-import { startEmbedded } from '../apiserver/embedded.ts';
 import { loadOrCreateCredentials } from '../apiserver/security/credentials.ts';
 import { SERVER_ENV, SERVER_NODE_FLAGS } from '../bin/node-flags.js';
 import { tempDir } from '../test/helpers/tmp.ts';
+import type { ServerTimings } from './apiserver-server.mjs';
+import {
+  builtAt,
+  DIST_CHECKED_ENV,
+  DIST_MISSING_OR_STALE,
+  distIsFresh,
+  type LatencyStats,
+  percentile,
+  stampOf,
+  summarize,
+  wallNow,
+} from './apiserver-shared.mjs';
 
 const SELF = new URL(import.meta.url).pathname;
+/** The server child: plain JavaScript running dist/ (no type stripping, as `simops up` runs). */
+const SERVER_MODULE = new URL('./apiserver-server.mjs', import.meta.url).pathname;
 const GROUP_PATH = '/apis/simops.dev/v1alpha1/namespaces/default/sandboxes';
 const PATCH_OBJECTS = 100;
 /** In-flight requests of the load client: one per keep-alive connection (BENCH_CONNECTIONS overrides). */
@@ -28,116 +41,14 @@ const RSS_OBJECTS = 10_000;
 const RESTARTS = 3;
 const TARGETS = { patchesPerSecond: 2000, watchP99Ms: 10, rssMiB: 150, recoveryMs: 2000 };
 
-/** Wall clock with sub-millisecond resolution; comparable across processes of one machine. */
-const wallNow = () => performance.timeOrigin + performance.now();
 /** This process's wall clock minus the system-wide monotonic clock: equal in two processes whose clocks agree. */
 const wallMinusMonotonic = () => wallNow() - Number(process.hrtime.bigint()) / 1e6;
 
 const send = (msg: unknown) => process.send!(msg);
-const quietLogger = { info: () => {}, warn: () => {}, error: (o: object, m?: string) => console.error(m, o) };
-const percentile = (sorted: ArrayLike<number>, p: number) =>
-  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! : Number.NaN;
 const mib = (bytes: number) => bytes / 1048576;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 // ---------------------------------------------------------------------------------------------
-// Child: the API server, started as `simops up` starts it (apiserver/embedded.ts).
-
-interface ServerTimings {
-  /** ms from process start to this module's first line (Node start-up, module loading). */
-  entryMs: number;
-  /** ms the store's recovery took, as the store logs it. */
-  recoverMs?: number;
-  /** ms startEmbedded took: credentials, store open, API server start. */
-  startEmbeddedMs: number;
-  /** ms from process start to the server listening. */
-  listeningAtMs: number;
-}
-
-const runServer = async (dataDir: string, entryMs: number) => {
-  let recoverMs: number | undefined;
-  const logger = {
-    ...quietLogger,
-    info: (o: object, msg?: string) => {
-      if (msg === 'store: recovered') recoverMs = (o as { ms: number }).ms;
-    },
-  };
-  const started = performance.now();
-  const embedded = await startEmbedded({ dataDir, port: 0, logger });
-  const listeningAtMs = performance.now();
-  const timings: ServerTimings = {
-    entryMs,
-    recoverMs,
-    startEmbeddedMs: listeningAtMs - started,
-    listeningAtMs,
-  };
-  // The commit probe: now - stamp when the store commits a patch, in the server process itself.
-  const store = embedded.server.service.store;
-  const stamps: number[] = [];
-  const latencies: number[] = [];
-  let stopProbe = () => {};
-  // And what stalls the server's event loop meanwhile: GC pauses and event-loop delay.
-  const gcPauses = { minor: [] as number[], major: [] as number[] };
-  const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) {
-      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-      (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? gcPauses.minor : gcPauses.major).push(e.duration);
-    }
-  });
-  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-  process.on('message', async (m: { type: string; from?: number }) => {
-    if (m.type === 'probe') {
-      gcObserver.observe({ entryTypes: ['gc'] });
-      loopDelay.enable();
-      stopProbe = store.watch('/simops.dev/sandboxes/', store.revision, (e) => {
-        const sent = stampOf(e.object);
-        if (sent === undefined) return;
-        stamps.push(sent);
-        latencies.push(wallNow() - sent);
-      });
-      send({ type: 'probing' });
-    } else if (m.type === 'probe-stop') {
-      stopProbe();
-      gcObserver.disconnect();
-      loopDelay.disable();
-      const pauses = (all: number[]) => ({
-        count: all.length,
-        totalMs: all.reduce((x, y) => x + y, 0),
-        maxMs: Math.max(0, ...all),
-      });
-      send({
-        type: 'probe-stats',
-        stats: summarize(stamps, latencies, m.from!),
-        gc: { minor: pauses(gcPauses.minor), major: pauses(gcPauses.major) },
-        loopDelay: {
-          p50Ms: loopDelay.percentile(50) / 1e6,
-          p99Ms: loopDelay.percentile(99) / 1e6,
-          maxMs: loopDelay.max / 1e6,
-        },
-      });
-    } else if (m.type === 'memory') {
-      globalThis.gc?.();
-      globalThis.gc?.();
-      const status = readFileSync('/proc/self/status', 'utf8');
-      const kb = (field: string) =>
-        Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1]) * 1024;
-      send({
-        type: 'memory',
-        gcExposed: typeof globalThis.gc === 'function',
-        ...process.memoryUsage(),
-        vmRss: kb('VmRSS'),
-        vmHwm: kb('VmHWM'),
-        rssAnon: kb('RssAnon'),
-        rssFile: kb('RssFile'),
-      });
-    } else if (m.type === 'exit') {
-      await embedded.stop();
-      process.exit(0);
-    }
-  });
-  send({ type: 'ready', url: embedded.server.url, caPem: embedded.caPem, token: embedded.token, timings });
-};
-
 // Child: the peer, a bare Node https server with the same ECDSA P-256 key and certificate.
 const runPeer = async (dataDir: string) => {
   const { keyPem, certPem } = await loadOrCreateCredentials(dataDir, { hosts: ['127.0.0.1'] });
@@ -157,39 +68,6 @@ const runPeer = async (dataDir: string) => {
 };
 
 // Child: the watcher. Records now - the wall-clock stamp each MODIFIED event's patch carried.
-interface LatencyStats {
-  /** Events seen, warm-up included. */
-  events: number;
-  /** Events counted: those whose patch was stamped after the warm-up. */
-  counted: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-  maxAll: number;
-}
-
-/** Latencies (ms) of the events whose stamp is at or after `from`. */
-const summarize = (stamps: number[], latencies: number[], from: number): LatencyStats => {
-  const counted = latencies.filter((_, i) => stamps[i]! >= from).sort((a, b) => a - b);
-  return {
-    events: latencies.length,
-    counted: counted.length,
-    p50: percentile(counted, 0.5),
-    p90: percentile(counted, 0.9),
-    p99: percentile(counted, 0.99),
-    max: counted.at(-1) ?? Number.NaN,
-    mean: counted.reduce((a, b) => a + b, 0) / counted.length,
-    maxAll: Math.max(...latencies),
-  };
-};
-
-const stampOf = (object: object): number | undefined => {
-  const stamp = (object as { status?: { lastHandledReconcileAt?: unknown } }).status?.lastHandledReconcileAt;
-  return typeof stamp === 'string' && stamp.startsWith('bench ') ? Number(stamp.slice(6)) : undefined;
-};
-
 const runWatcher = () => {
   const stamps: number[] = [];
   const latencies: number[] = [];
@@ -267,10 +145,28 @@ const nextMessage = <T extends Message>(child: ChildProcess, type: string, timeo
     child.on('exit', onExit);
   });
 
-const spawnChild = (role: string, args: string[], execArgv: string[] = []) =>
+/** The peer and the watcher: this file, in a role. */
+const spawnChild = (role: string, args: string[]) =>
   fork(SELF, [role, ...args], {
-    execArgv,
+    execArgv: [],
     env: { ...SERVER_ENV, ...process.env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+
+const serverExecArgv = (): string[] => {
+  const dir = process.env.BENCH_CPU_PROF;
+  // The server runs with the V8 flags `simops up` starts with (bin/node-flags.js).
+  return [...SERVER_NODE_FLAGS, '--expose-gc', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
+};
+
+/** The build of dist/ main() found fresh; every server child of the run runs it. */
+let distChecked: string | undefined;
+
+/** The server child, started as `simops up` starts it (bin/simops.js): dist/, with bin/node-flags.js. */
+const spawnServer = (dataDir: string) =>
+  fork(SERVER_MODULE, [dataDir], {
+    execArgv: serverExecArgv(),
+    env: { ...SERVER_ENV, ...process.env, ...(distChecked ? { [DIST_CHECKED_ENV]: distChecked } : {}) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
 
@@ -288,15 +184,9 @@ interface ServerReady extends Message {
   timings: ServerTimings;
 }
 
-const serverExecArgv = (): string[] => {
-  const dir = process.env.BENCH_CPU_PROF;
-  // The server runs with the V8 flags `simops up` starts with (bin/node-flags.js).
-  return [...SERVER_NODE_FLAGS, '--expose-gc', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
-};
-
 const startServer = async (dataDir: string) => {
   const spawnedAt = performance.now();
-  const child = spawnChild('server', [dataDir], serverExecArgv());
+  const child = spawnServer(dataDir);
   const ready = await nextMessage<ServerReady>(child, 'ready');
   return { child, ready, spawnedAt, readyAt: performance.now() };
 };
@@ -478,6 +368,11 @@ const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
 const main = async () => {
   const benchStarted = performance.now();
+  if (!distIsFresh()) {
+    console.error(`bench/apiserver.ts: ${DIST_MISSING_OR_STALE}`);
+    process.exit(1);
+  }
+  distChecked = builtAt();
   const node = process.version;
   const cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model;
   console.log(`apiserver bench: ${new Date().toISOString()}, nproc ${cpus().length}, ${cpu}, Node ${node}`);
@@ -641,7 +536,6 @@ const main = async () => {
 const [role, arg] = process.argv.slice(2);
 // A child never outlives the orchestrator, whatever way it ends.
 if (role) process.on('disconnect', () => process.exit(1));
-if (role === 'server') await runServer(arg!, performance.now());
-else if (role === 'peer') await runPeer(arg!);
+if (role === 'peer') await runPeer(arg!);
 else if (role === 'watch') runWatcher();
 else await main();
