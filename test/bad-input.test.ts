@@ -220,7 +220,7 @@ describe('bad input over raw HTTPS', () => {
       '/apis/simops.dev/v9/namespaces/default/sandboxes',
       '/apis/nope.example.com/v1/namespaces/default/things',
       '/apis/nope.example.com',
-      '/api/v1/namespaces/default/pods',
+      '/api/v1/namespaces/default/widgets',
       '/api/v2/namespaces/default/configmaps',
       `${SANDBOXES}/a/scale`,
       `${SANDBOXES}/a/status/extra`,

@@ -261,26 +261,26 @@ describe('@kubernetes/client-node against the embedded API server', () => {
     // A status sent on create is dropped for a resource with a status subresource.
     const created = (await custom.createNamespacedCustomObject({
       ...base,
-      body: { ...sandbox('s', namespace), status: { phase: 'Running' } },
+      body: { ...sandbox('s', namespace), status: { phase: 'Stopped' } },
     })) as Sandbox;
     assert.equal(created.status, undefined);
     assert.equal(created.metadata?.generation, 1);
 
     const withStatus = (await custom.patchNamespacedCustomObjectStatus(
-      { ...base, body: { status: { phase: 'Starting', observedGeneration: 1 } } },
+      { ...base, body: { status: { phase: 'Pending', observedGeneration: 1 } } },
       mergePatch(),
     )) as Sandbox;
-    assert.equal(withStatus.status?.phase, 'Starting');
+    assert.equal(withStatus.status?.phase, 'Pending');
     assert.equal(withStatus.metadata?.generation, 1);
     assert.notEqual(withStatus.metadata?.resourceVersion, created.metadata?.resourceVersion);
 
     // Spec changes sent to the status subresource are ignored.
     const ignored = (await custom.patchNamespacedCustomObjectStatus(
-      { ...base, body: { spec: { runtime: 'kubernetes' }, status: { phase: 'Running' } } },
+      { ...base, body: { spec: { runtime: 'kubernetes' }, status: { phase: 'Stopped' } } },
       mergePatch(),
     )) as Sandbox;
     assert.equal(ignored.spec?.runtime, 'process');
-    assert.equal(ignored.status?.phase, 'Running');
+    assert.equal(ignored.status?.phase, 'Stopped');
     assert.equal(ignored.metadata?.generation, 1);
 
     // Status changes sent to the main resource are ignored; spec changes bump generation.
@@ -289,7 +289,7 @@ describe('@kubernetes/client-node against the embedded API server', () => {
       mergePatch(),
     )) as Sandbox;
     assert.equal(specChanged.spec?.runtime, 'kubernetes');
-    assert.equal(specChanged.status?.phase, 'Running');
+    assert.equal(specChanged.status?.phase, 'Stopped');
     assert.equal(specChanged.metadata?.generation, 2);
 
     // A metadata-only change does not bump generation either.
@@ -303,12 +303,12 @@ describe('@kubernetes/client-node against the embedded API server', () => {
     // PUT of the status subresource, as controllers using replace*Status do.
     const replacedStatus = (await custom.replaceNamespacedCustomObjectStatus({
       ...base,
-      body: { ...labelled, status: { phase: 'Running', observedGeneration: 2 } },
+      body: { ...labelled, status: { phase: 'Stopped', observedGeneration: 2 } },
     })) as Sandbox;
     assert.equal(replacedStatus.status?.observedGeneration, 2);
     assert.equal(replacedStatus.metadata?.generation, 2);
     const status = (await custom.getNamespacedCustomObjectStatus(base)) as Sandbox;
-    assert.deepEqual(status.status, { phase: 'Running', observedGeneration: 2 });
+    assert.deepEqual(status.status, { phase: 'Stopped', observedGeneration: 2 });
 
     // JSON patch (the library's default for CustomObjectsApi) works on the status too.
     const jsonPatched = (await custom.patchNamespacedCustomObjectStatus({
@@ -351,7 +351,7 @@ describe('@kubernetes/client-node against the embedded API server', () => {
     assert.equal(status.reason, 'Conflict');
     // Same for the status subresource and for a merge patch carrying a resourceVersion precondition.
     await expectStatus(409, () =>
-      custom.replaceNamespacedCustomObjectStatus({ ...base, body: { ...v1, status: { phase: 'Running' } } }),
+      custom.replaceNamespacedCustomObjectStatus({ ...base, body: { ...v1, status: { phase: 'Stopped' } } }),
     );
     await expectStatus(409, () =>
       custom.patchNamespacedCustomObject(
@@ -468,11 +468,11 @@ describe('@kubernetes/client-node against the embedded API server', () => {
       await custom.createNamespacedCustomObject({ ...base, body: sandbox('before-2', namespace) });
       await custom.createNamespacedCustomObject({ ...base, body: sandbox('doomed', namespace) });
       await custom.patchNamespacedCustomObjectStatus(
-        { ...base, name: 'before-1', body: { status: { phase: 'Running' } } },
+        { ...base, name: 'before-1', body: { status: { phase: 'Stopped' } } },
         mergePatch(),
       );
       await converged('the informer to see the first objects');
-      assert.equal(informer.get('before-1', namespace)?.status?.phase, 'Running');
+      assert.equal(informer.get('before-1', namespace)?.status?.phase, 'Stopped');
 
       // Stop the server; while it is down, change the durable state directly (as another process
       // holding the store would), then restart on the same port so the informer's KubeConfig holds.

@@ -198,9 +198,9 @@ describe('kubectl against the embedded API server', () => {
       '--subresource=status',
       '--type=merge',
       '-p',
-      '{"status":{"phase":"Running","endpoint":"http://127.0.0.1:9"}}',
+      '{"status":{"phase":"Stopped","endpoint":"http://127.0.0.1:9"}}',
     ]);
-    await until(/watched\s+booking\s+Running/, proc, seen);
+    await until(/watched\s+booking\s+Stopped/, proc, seen);
   });
 
   it('describes an object with its Events', async () => {
