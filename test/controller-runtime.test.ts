@@ -18,24 +18,11 @@ import {
 } from '../controller/runtime/status.ts';
 import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
 import { startTestServer } from './helpers/embedded.ts';
+import { eventually } from './helpers/eventually.ts';
 
 const MACHINE = simopsKind('Machine');
 const SANDBOX = simopsKind('Sandbox');
 const FINALIZER = 'simops.dev/test';
-
-const eventually = async <T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 5000,
-): Promise<T> => {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe('controller runtime', () => {
   let api: Embedded;

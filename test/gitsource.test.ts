@@ -17,6 +17,7 @@ import { REQUESTED_AT } from '../controller/runtime/status.ts';
 import type { Condition } from '../crds/common.ts';
 import type { GitSourceStatus } from '../crds/git-source.ts';
 import { startTestServer } from './helpers/embedded.ts';
+import { eventually } from './helpers/eventually.ts';
 import { createRepo } from './helpers/git.ts';
 import { startGitHttpServer } from './helpers/git-http-server.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -43,25 +44,6 @@ const recordingLog = (): Log => {
     child: () => log,
   };
   return log;
-};
-
-const eventually = async <T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 8000,
-): Promise<T> => {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 describe('GitSource', () => {
