@@ -1,14 +1,9 @@
 // Git credentials from the Secret a GitSource names, with Flux's key names.
+import type { GitCredentials } from '../../controller/gitops/git-env.ts';
 import { coreKind } from '../../controller/runtime/kinds.ts';
 import type { KubeClient } from '../../controller/runtime/kube-client.ts';
 
-export interface GitCredentials {
-  username?: string;
-  password?: string;
-  bearerToken?: string;
-  identity?: string;
-  knownHosts?: string;
-}
+export type { GitCredentials } from '../../controller/gitops/git-env.ts';
 
 export class MissingSecretError extends Error {}
 
