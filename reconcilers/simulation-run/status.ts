@@ -99,7 +99,7 @@ export const finishedStatus = (job: JobState<SimulationJobResult>, now: string):
   }
   const r = result.report;
   const warnings = {
-    warnings: r.warnings.slice(0, MAX_STATUS_WARNINGS),
+    warnings: r.warnings.length ? r.warnings.slice(0, MAX_STATUS_WARNINGS) : undefined,
     warningCount: r.warnings.length,
   };
   if (r.outcome === 'invalid') {
