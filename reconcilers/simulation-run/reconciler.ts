@@ -4,8 +4,6 @@
 // the object, and each reconcile writes one status patch.
 import type { KubeObject } from '../../apiserver/types.ts';
 import { simopsKind } from '../../controller/runtime/kinds.ts';
-import type { KubeClient } from '../../controller/runtime/kube-client.ts';
-import type { Log } from '../../controller/runtime/logger.ts';
 import type { ReconcileContext, Reconciler, Request } from '../../controller/runtime/reconciler.ts';
 import {
   hasFinalizer,
@@ -51,7 +49,6 @@ const jobInput = (o: KubeObject): SimulationJobInput => {
 
 export const simulationRunReconciler = (opts: SimulationRunOptions): Reconciler => {
   let runner: JobRunner<SimulationJobInput, SimulationJobResult> | undefined;
-  let deps: { client: KubeClient; log: Log } | undefined;
   const jobs = () => {
     if (!runner) throw new Error('the SimulationRun reconciler was not started');
     return runner;
@@ -78,12 +75,11 @@ export const simulationRunReconciler = (opts: SimulationRunOptions): Reconciler 
     kind: SIMULATIONRUN,
     concurrency: 2,
     start(enqueue, ctx) {
-      deps = { client: ctx.client, log: ctx.log };
       const work = simulationJob({
-        client: deps.client,
+        client: ctx.client,
         cacheDir: opts.cacheDir,
         artifactDir: opts.artifactDir,
-        log: deps.log,
+        log: ctx.log,
       });
       runner = opts.jobs ? opts.jobs(work) : inProcessJobs(work, { concurrency: opts.concurrency ?? 2 });
       const off = runner.onUpdate((id) => {

@@ -11,6 +11,8 @@ import { type ParsedTopology, parseTopology } from './topology-parse.ts';
 import { compileTraffic } from './traffic.ts';
 
 export const MAX_BINS = 10_000_000;
+/** bins × series held in memory during an evaluation (8 bytes each): 800 MB. */
+export const MAX_VALUES = 100_000_000;
 export const BIN_UNITS = ['minutes', 'hours', 'days', 'weeks'];
 
 export interface CompileResult {
@@ -71,13 +73,20 @@ export const compileModel = (model: Record<string, unknown>, mode: Mode = 'simul
   const ordered = orderUnits(units, errors);
   const series = [...nodes.series, ...traffic.series, ...flows.series];
   checkOutputs(model.outputs, new Set(units.flatMap((u) => u.writes)), errors);
+  const columns = [...new Set(units.flatMap((u) => u.writes))];
+  if (columns.length * grid.bins > MAX_VALUES) {
+    errors.push({
+      field: 'grid.bins',
+      message: `${grid.bins} bins × ${columns.length} series is more than the ${MAX_VALUES.toLocaleString('en')} values a run may hold`,
+    });
+  }
   if (errors.length) return { errors: unique(errors), warnings };
   const seen = new Set<string>();
   return {
     plan: {
       grid,
       units: ordered,
-      columns: [...new Set(units.flatMap((u) => u.writes))],
+      columns,
       series: series.filter((s) => !seen.has(s.id) && seen.add(s.id)),
       telemetry: telemetry.bindings,
       nodeCount: nodes.ids.size + topology.nodes.length,

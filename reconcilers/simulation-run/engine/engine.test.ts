@@ -88,6 +88,35 @@ describe('engine: topology', () => {
     assert.deepEqual(r.series('arrivals@B'), [50, 50, 50]);
   });
 
+  it('shares a constrained capacity among queues in proportion to their demand', () => {
+    // Demands 8 and 12 share 10: 8 × 10/20 = 4 and 12 × 10/20 = 6; a total under 10 passes whole.
+    const r = evaluateModel({
+      grid: grid(2),
+      nodes: [konst('a', [8, 3]), konst('b', [12, 5]), konst('shared', 10), konst('out', 1)],
+      topology: {
+        nodes: [
+          {
+            id: 'A',
+            kind: 'serviceWithBuffer',
+            constraints: ['pool'],
+            semantics: { arrivals: 'a', served: 'out' },
+          },
+          {
+            id: 'B',
+            kind: 'serviceWithBuffer',
+            constraints: ['pool'],
+            semantics: { arrivals: 'b', served: 'out' },
+          },
+        ],
+        constraints: [{ id: 'pool', semantics: { arrivals: 'demand', served: 'shared' } }],
+      },
+    });
+    assert.deepEqual(r.series('capped@A'), [4, 3]);
+    assert.deepEqual(r.series('capped@B'), [6, 5]);
+    assert.deepEqual(r.series('queue@A'), [3, 5]);
+    assert.deepEqual(r.series('queue@B'), [5, 9]);
+  });
+
   it('serves at most the capacity and counts the rest as errors', () => {
     const r = evaluateModel({
       grid: grid(3),
@@ -270,5 +299,24 @@ describe('engine: validation names the field', () => {
         message: 'Required value: bind a series, or connect an edge or a traffic arrival to the node',
       },
     ]);
+  });
+});
+
+describe('engine: limits', () => {
+  it('refuses a grid too large to hold and an expression nested too deep', () => {
+    const huge = compileErrors({
+      grid: { bins: 10_000_000, binSize: 1, binUnit: 'minutes' },
+      nodes: Array.from({ length: 11 }, (_, i) => konst(`n${i}`, 1)),
+    });
+    assert.deepEqual(
+      huge.map((e) => e.field),
+      ['grid.bins'],
+    );
+    const deep = compileErrors({
+      grid: grid(1),
+      nodes: [{ id: 'x', kind: 'expr', expr: `${'('.repeat(500)}1${')'.repeat(500)}` }],
+    });
+    assert.equal(deep[0]!.field, 'nodes[0].expr');
+    assert.match(deep[0]!.message, /nested more than 200 deep/);
   });
 });

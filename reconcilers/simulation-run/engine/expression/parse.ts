@@ -20,8 +20,12 @@ export class ExpressionError extends Error {
 const NUMBER = /^(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?/;
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*/;
 
+/** Deeper nesting than this is refused rather than risking the stack. */
+const MAX_DEPTH = 200;
+
 export const parseExpression = (input: string): Expr => {
   let pos = 0;
+  let depth = 0;
   const skip = () => {
     while (pos < input.length && /\s/.test(input[pos]!)) pos++;
   };
@@ -60,6 +64,14 @@ export const parseExpression = (input: string): Expr => {
     }
   };
   const factor = (): Expr => {
+    if (++depth > MAX_DEPTH) throw new ExpressionError(`nested more than ${MAX_DEPTH} deep`, pos);
+    try {
+      return primary();
+    } finally {
+      depth--;
+    }
+  };
+  const primary = (): Expr => {
     const c = peek();
     const at = pos;
     if (c === undefined) throw new ExpressionError('unexpected end of expression', pos);
