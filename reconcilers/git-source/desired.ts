@@ -13,6 +13,12 @@ export const PRUNE_ANNOTATION = 'simops.dev/prune';
 export const sourceSelector = (namespace: string, name: string) =>
   `${SOURCE_NAME_LABEL}=${name},${SOURCE_NAMESPACE_LABEL}=${namespace}`;
 
+/** Label selectors that together select every object not labelled as the source's. */
+export const foreignSelectors = (namespace: string, name: string) => [
+  `${SOURCE_NAME_LABEL}!=${name}`,
+  `${SOURCE_NAME_LABEL}=${name},${SOURCE_NAMESPACE_LABEL}!=${namespace}`,
+];
+
 const canonical = (v: unknown): unknown =>
   Array.isArray(v)
     ? v.map(canonical)

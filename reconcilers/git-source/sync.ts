@@ -1,9 +1,12 @@
-// Applies a built revision: server-side apply of what changed or drifted (all dry-run first, so a
-// revision is applied whole or not at all), then prune of what left git.
+// Applies a built revision: server-side apply of what changed or drifted (dry-run first where the
+// server could reject what the build accepted, so a revision is applied whole or not at all), then
+// prune of what left git.
+import { VersionApi } from '@kubernetes/client-node';
 import type { KubeObject } from '../../apiserver/types.ts';
-import { type KindRef, kindOf } from '../../controller/runtime/kinds.ts';
+import { coreKind, type KindRef, kindOf } from '../../controller/runtime/kinds.ts';
 import { type KubeClient, toKubeError } from '../../controller/runtime/kube-client.ts';
-import { ownedBy, pruneDisabled, sourceSelector, upToDate } from './desired.ts';
+import { API_VERSION } from '../../crds/common.ts';
+import { foreignSelectors, ownedBy, pruneDisabled, sourceSelector, upToDate } from './desired.ts';
 import { entryOf, type InventoryEntry, inventoryId, parseInventoryId, staleEntries } from './inventory.ts';
 
 export const FIELD_MANAGER = 'simops';
@@ -52,12 +55,81 @@ const pool = async <T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   return out;
 };
 
+/** Whether the server is SimOps' own (`simops up`), asked once per client: it says so in /version. */
+const ownServer = new WeakMap<KubeClient, Promise<boolean>>();
+export const isSimOpsServer = (client: KubeClient): Promise<boolean> => {
+  let answer = ownServer.get(client);
+  if (!answer) {
+    answer = client.kubeConfig
+      .makeApiClient(VersionApi)
+      .getCode()
+      .then((v) => v.compiler === 'simops' && v.gitCommit === 'simops');
+    answer.catch(() => ownServer.delete(client)); // asked again next time
+    ownServer.set(client, answer);
+  }
+  return answer.catch(() => false);
+};
+
+/**
+ * The changed objects to dry-run before anything is applied. SimOps' own API server validates with
+ * the schemas and rules the build validated with, and runs no admission plugins, so it judges the
+ * create of a new SimOps object exactly as the build did — unless the object's namespace is missing
+ * or being deleted, or an object of that name that is not ours exists (the apply would merge into
+ * it). Those creates, every update (merged with the live object and other managers' fields), every
+ * core kind, and every write to any other server are dry-run. A group of creates of one kind in one
+ * namespace no larger than `small` is dry-run too: that costs no more than looking.
+ */
+const toDryRun = async (
+  client: KubeClient,
+  source: Source,
+  desired: KubeObject[],
+  changed: KubeObject[],
+  live: Map<string, KubeObject>,
+  small: number,
+  trusted: boolean,
+): Promise<Set<KubeObject>> => {
+  const all = new Set(changed);
+  if (!trusted) return all;
+  const creates = new Map<string, KubeObject[]>();
+  for (const o of changed) {
+    if (o.apiVersion !== API_VERSION || live.has(inventoryId(o))) continue;
+    const key = `${o.kind}/${o.metadata.namespace ?? ''}`;
+    creates.set(key, [...(creates.get(key) ?? []), o]);
+  }
+  const namespaces = new Map<string, boolean>();
+  const namespaceOpen = async (name: string) => {
+    if (!namespaces.has(name)) {
+      const ns = await client.get(coreKind('Namespace'), '', name);
+      const createdNow = desired.some((d) => d.kind === 'Namespace' && d.metadata.name === name);
+      namespaces.set(name, ns ? !ns.metadata.deletionTimestamp : createdNow);
+    }
+    return namespaces.get(name)!;
+  };
+  for (const group of creates.values()) {
+    const first = group[0]!;
+    const k = kindOf(first.apiVersion, first.kind);
+    const namespace = first.metadata.namespace ?? '';
+    if (group.length <= small || !k || !(await namespaceOpen(namespace))) continue;
+    const taken = new Set<string>();
+    for (const selector of foreignSelectors(source.namespace, source.name)) {
+      for (const o of (await client.list(k, namespace, selector)).items) taken.add(inventoryId(o));
+    }
+    for (const o of group) if (!taken.has(inventoryId(o))) all.delete(o);
+  }
+  return all;
+};
+
 export const sync = async (
   client: KubeClient,
   source: Source,
   desired: KubeObject[],
   previous: InventoryEntry[],
-  opts: { prune: boolean; concurrency?: number },
+  opts: {
+    prune: boolean;
+    concurrency?: number;
+    /** The server judges a create as the build does (default: asked, see isSimOpsServer). */
+    serverValidatesLikeBuild?: boolean;
+  },
 ): Promise<SyncResult> => {
   const concurrency = opts.concurrency ?? 16;
   // Live objects of every kind involved, one list per kind, selected by our labels.
@@ -77,13 +149,18 @@ export const sync = async (
     for (const o of (await client.list(k, undefined, selector)).items) live.set(inventoryId(o), o);
   }
 
-  const changed = desired.filter((o) => !upToDate(o, live.get(inventoryId(o))));
-  const results: ObjectResult[] = desired
-    .filter((o) => !changed.includes(o))
-    .map((o) => ({ id: inventoryId(o), action: 'unchanged' as const }));
+  const changed: KubeObject[] = [];
+  const results: ObjectResult[] = [];
+  for (const o of desired) {
+    if (upToDate(o, live.get(inventoryId(o)))) results.push({ id: inventoryId(o), action: 'unchanged' });
+    else changed.push(o);
+  }
 
-  // Dry-run everything that would be written: one bad object and nothing is applied.
-  const dry = await pool(changed, concurrency, async (o): Promise<ObjectResult | undefined> => {
+  // Dry-run what the server could reject although the build accepted it: one bad object and nothing
+  // is applied.
+  const trusted = changed.length > 0 && (opts.serverValidatesLikeBuild ?? (await isSimOpsServer(client)));
+  const check = await toDryRun(client, source, desired, changed, live, concurrency, trusted);
+  const dry = await pool([...check], concurrency, async (o): Promise<ObjectResult | undefined> => {
     try {
       await client.apply(o, { fieldManager: FIELD_MANAGER, force: true, dryRun: true });
       return undefined;
