@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type RunCommandOptions, runCommand } from '../controller/cli/run.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const simops = fileURLToPath(new URL('../bin/simops.js', import.meta.url));
@@ -18,6 +19,29 @@ const run = (...args: string[]) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
+
+const defaults: RunCommandOptions = {
+  param: [],
+  out: 'data',
+  mode: 'simulation',
+  deterministicRunId: true,
+  logLevel: 'silent',
+};
+
+/** Runs the command in this process with its console output captured. */
+const captured = async (fn: () => Promise<number>) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(`${a.join(' ')}\n`);
+  console.error = (...a: unknown[]) => err.push(`${a.join(' ')}\n`);
+  try {
+    const code = await fn();
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    Object.assign(console, { log, error });
+  }
+};
 
 const only = (root: string) => {
   const [runId, ...more] = readdirSync(join(root, 'runs'));
@@ -33,8 +57,12 @@ describe('simops run', () => {
     const results = await Promise.all([
       run(template, ...common, '--seed', '42', '--out', a),
       run(template, ...common, '--seed', '42', '--out', b),
-      run(template, ...common, '--seed', '43', '--out', c),
     ]);
+    // Another seed: in this process (the command's code path, without a third process).
+    const other = await captured(() =>
+      runCommand(template, { ...defaults, param: ['arrivalRate=12', 'capacity=10'], seed: '43', out: c }),
+    );
+    assert.equal(other.code, 0, other.stderr);
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     assert.match(results[0]!.stdout, /^wrote run_order-system_[0-9a-f]{16}: 18 series, 24 bins of 1 hours$/m);
     const [ra, rb, rc] = [only(a), only(b), only(c)];
@@ -61,13 +89,15 @@ describe('simops run', () => {
 
   it('exits 2 with every invalid field, and 0 on a dry run that writes nothing', async () => {
     const out = tempDir();
-    const bad = await run(template, '--param', 'arrivalRate=-3', '--param', 'typo=1', '--out', out);
+    const bad = await captured(() =>
+      runCommand(template, { ...defaults, param: ['arrivalRate=-3', 'typo=1'], out }),
+    );
     assert.equal(bad.code, 2);
     assert.deepEqual(bad.stderr.trim().split('\n'), [
       `${template}: --param typo: unknown parameter: the template declares arrivalRate, capacity, paymentCapacity, paymentShare, cancelShare`,
       `${template}: --param arrivalRate: -3 is below the minimum 0`,
     ]);
-    const dry = await run(template, '--dry-run', '--out', out);
+    const dry = await captured(() => runCommand(template, { ...defaults, dryRun: true, out }));
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(
       dry.stdout,

@@ -5,13 +5,15 @@
 
 export type JobStage = 'queued' | 'validating' | 'evaluating' | 'writing' | 'finished';
 
-export interface JobState<R> {
+export interface JobState<R, P = unknown> {
   id: string;
   /** The generation of the object the job was submitted for. */
   generation: number;
   stage: JobStage;
   /** 0..1 of the evaluation. */
   progress: number;
+  /** The last progress detail the job reported (a chaos run's live figures). */
+  detail?: P;
   runId?: string;
   startedAt?: string;
   done: boolean;
@@ -19,19 +21,21 @@ export interface JobState<R> {
   result?: R;
   /** An unexpected failure (the work threw). */
   error?: string;
+  /** Set while the job queue (Redis) cannot be reached: why. The job goes on when it is back. */
+  queueUnavailable?: string;
 }
 
-export interface JobContext {
+export interface JobContext<P = unknown> {
   signal: AbortSignal;
   stage(stage: Exclude<JobStage, 'queued' | 'finished'>, runId?: string): void;
-  progress(fraction: number): void;
+  progress(fraction: number, detail?: P): void;
 }
 
-export type JobWork<I, R> = (input: I, ctx: JobContext) => Promise<R>;
+export type JobWork<I, R, P = unknown> = (input: I, ctx: JobContext<P>) => Promise<R>;
 
-export interface JobRunner<I, R> {
+export interface JobRunner<I, R, P = unknown> {
   submit(id: string, generation: number, input: I): void;
-  get(id: string): JobState<R> | undefined;
+  get(id: string): JobState<R, P> | undefined;
   /** Stops the job (if running) and resolves when it has stopped. The state stays until forgotten. */
   cancel(id: string): Promise<void>;
   forget(id: string): void;
@@ -41,8 +45,8 @@ export interface JobRunner<I, R> {
   stop(): Promise<void>;
 }
 
-interface Entry<I, R> {
-  state: JobState<R>;
+interface Entry<I, R, P> {
+  state: JobState<R, P>;
   input: I;
   abort: AbortController;
   finished: Promise<void>;
@@ -51,31 +55,31 @@ interface Entry<I, R> {
 
 const now = () => `${new Date().toISOString().slice(0, 19)}Z`;
 
-export const inProcessJobs = <I, R>(
-  work: JobWork<I, R>,
+export const inProcessJobs = <I, R, P = unknown>(
+  work: JobWork<I, R, P>,
   opts: { concurrency?: number; progressIntervalMs?: number } = {},
-): JobRunner<I, R> => {
+): JobRunner<I, R, P> => {
   const concurrency = opts.concurrency ?? 2;
   const progressIntervalMs = opts.progressIntervalMs ?? 500;
-  const jobs = new Map<string, Entry<I, R>>();
-  const waiting: Entry<I, R>[] = [];
+  const jobs = new Map<string, Entry<I, R, P>>();
+  const waiting: Entry<I, R, P>[] = [];
   const listeners = new Set<(id: string) => void>();
   let running = 0;
 
   const notify = (id: string) => {
     for (const l of listeners) l(id);
   };
-  const finish = (e: Entry<I, R>, patch: Partial<JobState<R>>) => {
+  const finish = (e: Entry<I, R, P>, patch: Partial<JobState<R, P>>) => {
     Object.assign(e.state, { stage: 'finished', done: true }, patch);
     e.resolve();
     notify(e.state.id);
   };
 
-  const start = (e: Entry<I, R>) => {
+  const start = (e: Entry<I, R, P>) => {
     running++;
     e.state.startedAt = now();
     let lastProgress = 0;
-    const ctx: JobContext = {
+    const ctx: JobContext<P> = {
       signal: e.abort.signal,
       stage: (stage, runId) => {
         if (e.state.done) return;
@@ -84,8 +88,9 @@ export const inProcessJobs = <I, R>(
         if (runId !== undefined) e.state.runId = runId;
         if (changed) notify(e.state.id);
       },
-      progress: (fraction) => {
+      progress: (fraction, detail) => {
         e.state.progress = fraction;
+        if (detail !== undefined) e.state.detail = detail;
         if (Date.now() - lastProgress >= progressIntervalMs) {
           lastProgress = Date.now();
           notify(e.state.id);
@@ -133,7 +138,7 @@ export const inProcessJobs = <I, R>(
       const finished = new Promise<void>((r) => {
         resolve = r;
       });
-      const e: Entry<I, R> = {
+      const e: Entry<I, R, P> = {
         state: { id, generation, stage: 'queued', progress: 0, done: false, cancelled: false },
         input,
         abort: new AbortController(),

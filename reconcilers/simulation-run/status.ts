@@ -51,6 +51,7 @@ const PHASE = {
 } as const;
 
 export const progressStatus = (job: JobState<SimulationJobResult>): Decision => {
+  if (job.queueUnavailable) return queueUnavailableStatus(job);
   const stage = job.stage === 'finished' ? 'writing' : job.stage;
   const percent = Math.floor(job.progress * 100);
   const what =
@@ -72,6 +73,17 @@ export const progressStatus = (job: JobState<SimulationJobResult>): Decision => 
     outcome: { kind: 'progressing', reason: 'Progressing', message: `${job.runId ?? 'run'}: ${what}` },
   };
 };
+
+/** The job queue (Redis) is unreachable: the job's fields, not Ready and not stalled either, since
+ * the job goes on when the queue is back (the runner reports that). */
+const queueUnavailableStatus = (job: JobState<SimulationJobResult>): Decision => ({
+  ...progressStatus({ ...job, queueUnavailable: undefined }),
+  outcome: {
+    kind: 'failed',
+    reason: 'QueueUnavailable',
+    message: `${job.runId ?? 'run'}: ${job.queueUnavailable}`,
+  },
+});
 
 export const finishedStatus = (job: JobState<SimulationJobResult>, now: string): Decision => {
   const ended = { ...(job.startedAt ? { startedAt: job.startedAt } : {}), completedAt: now };

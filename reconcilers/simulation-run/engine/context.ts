@@ -15,13 +15,16 @@ export const isFileBinding = (s: string): boolean => s.startsWith('file:');
 
 export const filePath = (binding: string): string => binding.replace(/^file:(\/\/)?/, '');
 
-/** A node's `values` as a full series: a number or a one-element list fills every bin. */
+/**
+ * A node's `values`, checked now and written into its column when evaluated (so validating a
+ * template costs no memory per bin): a number or a one-element list fills every bin.
+ */
 export const seriesValues = (
   raw: unknown,
   bins: number,
   field: string,
   errors: FieldError[],
-): Float64Array | undefined => {
+): ((column: Float64Array) => void) | undefined => {
   const list = typeof raw === 'number' ? [raw] : raw;
   if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'number')) {
     errors.push({ field, message: 'must be a number or a non-empty list of numbers' });
@@ -35,8 +38,6 @@ export const seriesValues = (
     errors.push({ field, message: `has ${list.length} values but grid.bins is ${bins}` });
     return undefined;
   }
-  const out = new Float64Array(bins);
-  if (list.length === 1) out.fill(list[0] as number);
-  else out.set(list as number[]);
-  return out;
+  const values = list as number[];
+  return values.length === 1 ? (column) => column.fill(values[0]!) : (column) => column.set(values);
 };

@@ -88,14 +88,14 @@ const compileNode = (
 ): Unit[] | undefined => {
   switch (node.kind) {
     case 'const': {
-      const values = seriesValues(node.values, ctx.bins, at('values'), ctx.errors);
-      if (!values) return undefined;
-      return [source(id, at(), values)];
+      const fill = seriesValues(node.values, ctx.bins, at('values'), ctx.errors);
+      if (!fill) return undefined;
+      return [source(id, at(), fill)];
     }
     case 'pmf': {
       const mean = pmfExpectedValue(node.pmf, at('pmf'), id, ctx.errors, ctx.warnings);
       if (mean === undefined) return undefined;
-      return [source(id, at(), new Float64Array(ctx.bins).fill(mean))];
+      return [source(id, at(), (column) => column.fill(mean))];
     }
     case 'expr':
       return exprNode(node, id, at, ctx);
@@ -112,14 +112,14 @@ const compileNode = (
   }
 };
 
-const source = (id: string, field: string, values: Float64Array): Unit => ({
+const source = (id: string, field: string, fill: (column: Float64Array) => void): Unit => ({
   id,
   field,
   writes: [id],
   reads: [],
   build: (b) => {
     const col = b.column(id);
-    return { fill: () => col.set(values) };
+    return { fill: () => fill(col) };
   },
 });
 
