@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { FetchError, fetchSource, type GitRef } from '../../controller/gitops/fetch.ts';
 import { serialized } from '../../controller/gitops/keyed-lock.ts';
+import { parseSourceUrl } from '../../controller/gitops/source-url.ts';
 import type { KubeClient } from '../../controller/runtime/kube-client.ts';
 import type { GitSourceSpec, GitSourceStatus } from '../../crds/git-source.ts';
 import { gitCredentials, MissingSecretError } from '../git-source/credentials.ts';
@@ -64,7 +65,15 @@ export const checkoutSource = async (
       throw err;
     }
   };
-  const first = await fetch();
+  // Every fetch (which checks out) and every read of the checkout holds the lock of its directory.
+  let parsed: ReturnType<typeof parseSourceUrl>;
+  try {
+    parsed = parseSourceUrl(spec.url);
+  } catch (err) {
+    throw new TemplateSourceError('FetchFailed', (err as Error).message, false);
+  }
+  const lock = `simulation-run:${parsed.type === 'remote' ? join(dir, parsed.cacheKey) : parsed.path}`;
+  const first = await serialized(lock, fetch);
   const isWorktree = first.commit === undefined;
   return {
     revision: first.revision,
@@ -72,7 +81,7 @@ export const checkoutSource = async (
       read: (path) =>
         isWorktree
           ? directoryFiles(first.dir, join(first.dir, base)).read(path)
-          : serialized(`simulation-run:${first.dir}`, async () => {
+          : serialized(lock, async () => {
               const current = await fetch();
               return directoryFiles(current.dir, join(current.dir, base)).read(path);
             }),
