@@ -2,7 +2,8 @@
 // into testdata/flowtime/ with attribution) evaluate to the series FlowTime states for them: in the
 // fixture's comment ("Expected: ...") and in FlowTime's engine/core/tests/fixture_deserialization.rs
 // (`eval_topology_*`) or engine/core/src/compiler.rs (`compile_expr_scalar_mul` for hello.yaml).
-// FlowTime names a queue's depth `<snake_case(node)>_queue`; SimOps names it `queue@<node>`.
+// Series are named as FlowTime's engine names them (a queue's depth `<snake_case(node)>_queue`, its
+// overflow `<snake_case(node)>_overflow`); the artifacts also carry them as `queue@<node>@DEFAULT`.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -18,22 +19,22 @@ describe('FlowTime engine fixtures', () => {
   });
 
   it('topology-simple-queue.yaml: Q = [7, 14, 21, 28] (eval_topology_simple_queue)', () => {
-    assert.deepEqual(fixture('topology-simple-queue.yaml').series('queue@Queue'), [7, 14, 21, 28]);
+    assert.deepEqual(fixture('topology-simple-queue.yaml').series('queue_queue'), [7, 14, 21, 28]);
   });
 
   it('topology-wip-limit.yaml: Q = [8, 16, 20, 20], overflow = [0, 0, 4, 8] (eval_topology_wip_limit)', () => {
     const r = fixture('topology-wip-limit.yaml');
-    assert.deepEqual(r.series('queue@Queue'), [8, 16, 20, 20]);
-    assert.deepEqual(r.series('overflow@Queue'), [0, 0, 4, 8]);
+    assert.deepEqual(r.series('queue_queue'), [8, 16, 20, 20]);
+    assert.deepEqual(r.series('queue_overflow'), [0, 0, 4, 8]);
   });
 
   it('topology-cascading-overflow.yaml: A→B→C overflow chain (eval_topology_cascading_overflow)', () => {
     const r = fixture('topology-cascading-overflow.yaml');
-    assert.deepEqual(r.series('queue@A'), [10, 10, 10]);
-    assert.deepEqual(r.series('overflow@A'), [5, 15, 15]);
-    assert.deepEqual(r.series('queue@B'), [5, 5, 5]);
-    assert.deepEqual(r.series('overflow@B'), [0, 15, 15]);
-    assert.deepEqual(r.series('queue@C'), [0, 15, 30]);
+    assert.deepEqual(r.series('a_queue'), [10, 10, 10]);
+    assert.deepEqual(r.series('a_overflow'), [5, 15, 15]);
+    assert.deepEqual(r.series('b_queue'), [5, 5, 5]);
+    assert.deepEqual(r.series('b_overflow'), [0, 15, 15]);
+    assert.deepEqual(r.series('c_queue'), [0, 15, 30]);
   });
 
   it('topology-backpressure.yaml: Q = [80, 60, 40, 40, 40, 40] within 1e-10 (eval_topology_backpressure)', () => {
@@ -44,7 +45,7 @@ describe('FlowTime engine fixtures', () => {
   });
 
   it('topology-dispatch.yaml: Q = [5, 15, 25, 30, 40, 50] (eval_topology_dispatch)', () => {
-    assert.deepEqual(fixture('topology-dispatch.yaml').series('queue@Queue'), [5, 15, 25, 30, 40, 50]);
+    assert.deepEqual(fixture('topology-dispatch.yaml').series('queue_queue'), [5, 15, 25, 30, 40, 50]);
   });
 
   it('topology-retry-echo.yaml: retry_echo = [0, 6, 9, 10, 10] (eval_topology_retry_echo)', () => {
@@ -54,14 +55,14 @@ describe('FlowTime engine fixtures', () => {
   it('constraint-proportional.yaml: capped 40 each, Q_a = Q_b = [30, 60, 90] (fixture comment)', () => {
     const r = fixture('constraint-proportional.yaml');
     assert.deepEqual(r.series('capped@NodeA'), [40, 40, 40]);
-    assert.deepEqual(r.series('queue@NodeA'), [30, 60, 90]);
-    assert.deepEqual(r.series('queue@NodeB'), [30, 60, 90]);
+    assert.deepEqual(r.series('node_a_queue'), [30, 60, 90]);
+    assert.deepEqual(r.series('node_b_queue'), [30, 60, 90]);
   });
 
   it('constraint-below-capacity.yaml: Q_a = [20, 40, 60], Q_b = [30, 60, 90] (fixture comment)', () => {
     const r = fixture('constraint-below-capacity.yaml');
-    assert.deepEqual(r.series('queue@NodeA'), [20, 40, 60]);
-    assert.deepEqual(r.series('queue@NodeB'), [30, 60, 90]);
+    assert.deepEqual(r.series('node_a_queue'), [20, 40, 60]);
+    assert.deepEqual(r.series('node_b_queue'), [30, 60, 90]);
   });
 
   it('router-weight.yaml: targets 50, 30, 20 (fixture comment)', () => {
@@ -73,7 +74,7 @@ describe('FlowTime engine fixtures', () => {
 
   it('router-with-constraint.yaml: Q_A = [25, 50, 75], Q_B = [15, 30, 45] (fixture comment)', () => {
     const r = fixture('router-with-constraint.yaml');
-    assert.deepEqual(r.series('queue@QueueA'), [25, 50, 75]);
-    assert.deepEqual(r.series('queue@QueueB'), [15, 30, 45]);
+    assert.deepEqual(r.series('queue_a_queue'), [25, 50, 75]);
+    assert.deepEqual(r.series('queue_b_queue'), [15, 30, 45]);
   });
 });

@@ -187,7 +187,12 @@ const routerNode = (
   at: (...f: (string | number)[]) => string,
   ctx: CompileContext,
 ): Unit[] | undefined => {
-  const router = isRecord(node.router) ? node.router : undefined;
+  // `router: {inputs, routes}`, or (FlowTime-Sim templates) `inputs` and `routes` on the node.
+  const router = isRecord(node.router)
+    ? node.router
+    : node.inputs !== undefined || node.routes !== undefined
+      ? { inputs: node.inputs, routes: node.routes }
+      : undefined;
   if (!router) {
     ctx.errors.push({ field: at('router'), message: 'Required value: {inputs: {queue}, routes}' });
     return undefined;

@@ -57,7 +57,7 @@ export const compileTopology = (
       });
     }
     if (n.kind === 'queue') {
-      c.queue = n.queueName ?? `queue@${n.id}`;
+      c.queue = n.queueName ?? flowTimeName(n.id, 'queue');
       if (!c.served && c.capacity) c.served = `served@${n.id}`;
       if (!c.served && !n.isDlq) {
         ctx.errors.push({
@@ -65,7 +65,7 @@ export const compileTopology = (
           message: 'Required value: served or capacity',
         });
       }
-      if (n.wipLimit !== undefined) c.overflow = `overflow@${n.id}`;
+      if (n.wipLimit !== undefined) c.overflow = flowTimeName(n.id, 'overflow');
     } else if (n.kind === 'service') {
       if (!c.served) c.served = c.capacity ? `served@${n.id}` : c.arrivals;
       if (!c.errors && !n.bound.served && c.capacity) c.errors = `errors@${n.id}`;
@@ -130,6 +130,29 @@ export const compileTopology = (
 };
 
 type Columns = (id: string) => Partial<Record<string, string>>;
+
+/**
+ * The series name FlowTime gives a queue's depth or overflow, `<snake_case(node)>_queue` (`Queue` →
+ * `queue_queue`, `HubQueue` → `hub_queue_queue`), so expressions and outputs written for FlowTime
+ * find them; `<measure>@<node>` when the node id makes no identifier.
+ */
+export const flowTimeName = (nodeId: string, measure: 'queue' | 'overflow'): string => {
+  let snake = '';
+  for (let i = 0; i < nodeId.length; i++) {
+    const ch = nodeId[i]!;
+    const upper = ch >= 'A' && ch <= 'Z';
+    if (upper && i > 0) {
+      const prev = nodeId[i - 1]!;
+      const next = nodeId[i + 1];
+      const prevUpper = prev >= 'A' && prev <= 'Z';
+      const nextLower = next !== undefined && next >= 'a' && next <= 'z';
+      if (!prevUpper || nextLower) snake += '_';
+    }
+    snake += ch.toLowerCase();
+  }
+  const name = `${snake}_${measure}`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : `${measure}@${nodeId}`;
+};
 
 const inflowUnit = (n: TopologyNode, edges: TopologyEdge[], external: string | undefined): Unit => {
   const sources = [...edges.map((e) => `flow@${e.id}`), ...(external ? [external] : [])];
