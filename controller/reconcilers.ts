@@ -1,6 +1,7 @@
 // Every reconciler SimOps runs, in one list for `simops up` and `simops controller`, with the HTTP
 // handlers some of them serve on the controller's port (webhooks, simulated device endpoints).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { chaosScenarioReconciler } from '../reconcilers/chaos-scenario/reconciler.ts';
 import { gitSourceReconciler } from '../reconcilers/git-source/reconciler.ts';
 import { machineReconciler } from '../reconcilers/machine/reconciler.ts';
 import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
@@ -27,7 +28,7 @@ export interface ReconcilerSet {
 }
 
 /** Kinds whose reconcilers have not landed yet: they report NotImplemented. */
-const PENDING = ['Simulator', 'Sandbox', 'ChaosScenario'];
+const PENDING = ['Simulator', 'Sandbox'];
 
 export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
   const machines = machineReconciler({ artifactDir: opts.artifactDir, httpBaseUrl: opts.httpBaseUrl });
@@ -36,6 +37,7 @@ export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
       gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
       machines.reconciler,
       simulationRunReconciler({ cacheDir: opts.cacheDir, artifactDir: opts.artifactDir }),
+      chaosScenarioReconciler({ artifactDir: opts.artifactDir }),
       ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
     ],
     handlers: [machines.devices.handler],

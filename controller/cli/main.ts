@@ -1,5 +1,6 @@
 // The `simops` command line.
 import { Command } from 'commander';
+import { type ChaosRunOptions, chaosRunCommand } from './chaos.ts';
 import { controllerCommand } from './controller.ts';
 import { migrateMachinesCommand } from './migrate.ts';
 import { planCommand } from './plan.ts';
@@ -77,6 +78,23 @@ program
   .option('--log-level <level>', 'pino log level (logs go to stderr)', 'error')
   .action(async (template: string, opts: RunCommandOptions) => {
     process.exitCode = await runCommand(template, opts);
+  });
+
+program
+  .command('chaos')
+  .description('chaos scenarios')
+  .command('run')
+  .description(
+    'apply a ChaosScenario (or name one), run it afresh and wait for its verdict: the CI gate (exit 0 passed, 1 failed, 2 no verdict)',
+  )
+  .argument('<file-or-name>', 'a file holding one ChaosScenario, or the name of one in the cluster')
+  .option('--kubeconfig <path>', 'the cluster (default: KUBECONFIG, ~/.kube/config)')
+  .option('-n, --namespace <ns>', 'namespace of a scenario that names none', 'default')
+  .option('--timeout <duration>', 'give up waiting after this long (exit 2)', '30m')
+  .option('--json', 'print the final status as JSON')
+  .option('-q, --quiet', 'no progress lines on stderr')
+  .action(async (what: string, opts: ChaosRunOptions) => {
+    process.exitCode = await chaosRunCommand(what, opts);
   });
 
 program
