@@ -95,6 +95,17 @@ const coreColumns: Record<string, Column[]> = {
     column('Message', (o) => o.message ?? null),
   ],
   Lease: [column('Holder', (o) => get(o, 'spec', 'holderIdentity') ?? null), age],
+  Pod: [column('Status', (o) => get(o, 'status', 'phase') ?? 'Pending'), age],
+  Service: [
+    column('Type', (o) => get(o, 'spec', 'type') ?? 'ClusterIP'),
+    column('Ports', (o) => {
+      const ports = get(o, 'spec', 'ports');
+      return Array.isArray(ports)
+        ? ports.map((p: { port?: number; protocol?: string }) => `${p.port}/${p.protocol ?? 'TCP'}`).join(',')
+        : null;
+    }),
+    age,
+  ],
 };
 
 const eventFieldSelectors: ResourceInfo['fieldSelectors'] = Object.fromEntries([
@@ -114,7 +125,13 @@ const coreFieldSelectors: Record<string, ResourceInfo['fieldSelectors']> = {
   Namespace: { 'status.phase': (o) => get(o, 'status', 'phase') ?? 'Active' },
 };
 
-const PLURAL_SHORT: Record<string, string[]> = { namespaces: ['ns'], configmaps: ['cm'], events: ['ev'] };
+const PLURAL_SHORT: Record<string, string[]> = {
+  namespaces: ['ns'],
+  configmaps: ['cm'],
+  events: ['ev'],
+  pods: ['po'],
+  services: ['svc'],
+};
 
 export const resources: ResourceInfo[] = [
   ...kinds.map(
@@ -146,7 +163,7 @@ export const resources: ResourceInfo[] = [
       shortNames: PLURAL_SHORT[k.plural] ?? [],
       categories: [],
       namespaced: k.namespaced,
-      hasStatus: k.kind === 'Namespace',
+      hasStatus: k.hasStatus ?? k.kind === 'Namespace',
       custom: false,
       fieldSelectors: coreFieldSelectors[k.kind] ?? {},
       columns: coreColumns[k.kind] ?? [age],

@@ -5,7 +5,9 @@ import { chaosScenarioReconciler } from '../reconcilers/chaos-scenario/reconcile
 import { gitSourceReconciler } from '../reconcilers/git-source/reconciler.ts';
 import { machineReconciler } from '../reconcilers/machine/reconciler.ts';
 import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
+import { sandboxReconciler } from '../reconcilers/sandbox/reconciler.ts';
 import { simulationRunReconciler } from '../reconcilers/simulation-run/reconciler.ts';
+import { simulatorReconciler } from '../reconcilers/simulator/reconciler.ts';
 import { simopsKind } from './runtime/kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
 
@@ -20,6 +22,9 @@ export interface ReconcilerOptions {
   /** The controller's HTTP base URL (for endpoints reconcilers advertise in status). */
   httpBaseUrl?: () => string;
   onFetch?: (seconds: number, result: 'success' | 'error') => void;
+  /** Sandboxes may run commands from git repositories as local processes (default false: on in
+   * embedded mode, off in a cluster unless enabled). */
+  processRuntime?: boolean;
 }
 
 export interface ReconcilerSet {
@@ -28,7 +33,7 @@ export interface ReconcilerSet {
 }
 
 /** Kinds whose reconcilers have not landed yet: they report NotImplemented. */
-const PENDING = ['Simulator', 'Sandbox'];
+const PENDING: string[] = [];
 
 export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
   const machines = machineReconciler({ artifactDir: opts.artifactDir, httpBaseUrl: opts.httpBaseUrl });
@@ -37,6 +42,12 @@ export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
       gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
       machines.reconciler,
       simulationRunReconciler({ cacheDir: opts.cacheDir, artifactDir: opts.artifactDir }),
+      simulatorReconciler({ cacheDir: opts.cacheDir }),
+      sandboxReconciler({
+        cacheDir: opts.cacheDir,
+        artifactDir: opts.artifactDir,
+        processRuntime: opts.processRuntime ?? false,
+      }),
       chaosScenarioReconciler({ artifactDir: opts.artifactDir }),
       ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
     ],

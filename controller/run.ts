@@ -23,6 +23,8 @@ export interface RunOptions {
   cacheDir: string;
   /** Artifacts (run outputs, traces, snapshots); default: a directory beside the git cache. */
   artifactDir?: string;
+  /** Let Sandboxes run commands from git as local processes (`simops up`: on; a cluster: off unless enabled). */
+  processRuntime?: boolean;
   health: { host: string; port: number };
   leaderElection?: {
     namespace: string;
@@ -46,6 +48,7 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
     cacheDir: opts.cacheDir,
     artifactDir: opts.artifactDir ?? join(opts.cacheDir, '..', 'artifacts'),
     httpBaseUrl: () => healthUrl,
+    processRuntime: opts.processRuntime,
     onFetch: (seconds, result) => gitFetchDuration.observe({ result }, seconds),
   });
   // The HTTP server starts first, so that reconcilers advertising an endpoint (simulated machines)

@@ -9,6 +9,8 @@ export interface CoreKind {
   namespaced: boolean;
   /** Top-level fields besides apiVersion, kind and metadata. */
   fields: TObject['properties'];
+  /** Served with a status subresource (as Kubernetes serves it). */
+  hasStatus?: boolean;
 }
 
 const ObjectReference = Obj({
@@ -96,6 +98,24 @@ export const coreKinds: CoreKind[] = [
         }),
       ),
     },
+  },
+  // Pods and Services, which a Sandbox of the kubernetes runtime owns. Free-form: the embedded server
+  // stores them (it runs no kubelet); a real cluster validates them.
+  {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    plural: 'pods',
+    namespaced: true,
+    hasStatus: true,
+    fields: { spec: Type.Optional(FreeForm()), status: Type.Optional(FreeForm()) },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Service',
+    plural: 'services',
+    namespaced: true,
+    hasStatus: true,
+    fields: { spec: Type.Optional(FreeForm()), status: Type.Optional(FreeForm()) },
   },
 ];
 

@@ -2,7 +2,9 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
   ageColumn,
+  countSet,
   type KindDefinition,
+  LocalObjectReference,
   MapOf,
   Obj,
   Port,
@@ -42,7 +44,20 @@ export const ServiceSpec = withRules(
       ),
       command: Type.Optional(Type.String({ description: 'process: the executable.' })),
       args: Type.Optional(Type.Array(Type.String())),
-      env: Type.Optional(StringMap()),
+      env: Type.Optional(
+        StringMap({
+          description:
+            'Environment variables; `$(NAME)` expands an earlier one or SIMOPS_PORT_<LISTENER> (the port a listener gets).',
+        }),
+      ),
+      envFrom: Type.Optional(
+        Type.Array(
+          Obj({
+            secretRef: LocalObjectReference('A Secret in the namespace; every key becomes a variable.'),
+          }),
+          { description: 'Variables from Secrets; their values are never logged nor written to status.' },
+        ),
+      ),
       workingDir: Type.Optional(Type.String({ description: 'process: relative to the sandbox directory.' })),
     },
     { description: 'A service the sandbox starts.' },
@@ -75,14 +90,36 @@ export const Dataset = Obj({
   listeners: Type.Optional(Type.Array(Listener)),
 });
 
-const STEP_TYPES = ['navigate', 'fill', 'click', 'wait', 'screenshot', 'verify_no_errors'] as const;
+const STEP_TYPES = [
+  'navigate',
+  'fill',
+  'click',
+  'wait',
+  'screenshot',
+  'verify_no_errors',
+  'wait_for',
+  'assert_text',
+] as const;
 export const FlowStep = withRules(
   Obj({
     type: StringEnum(STEP_TYPES),
     description: Type.Optional(Type.String()),
     url: Type.Optional(Type.String({ description: 'navigate: absolute, or a path on the sandbox.' })),
-    selector: Type.Optional(Type.String({ description: 'fill, click, wait: a CSS selector.' })),
+    selector: Type.Optional(
+      Type.String({ description: 'fill, click, wait, wait_for, assert_text: a CSS selector.' }),
+    ),
     value: Type.Optional(Type.String({ description: 'fill: the text typed.' })),
+    text: Type.Optional(
+      Type.String({
+        description:
+          'assert_text: the text the element (default body) must contain; wait_for: text to wait for.',
+      }),
+    ),
+    state: Type.Optional(
+      StringEnum(['visible', 'hidden', 'attached', 'detached'], {
+        description: 'wait_for: the state the selector must reach (default visible).',
+      }),
+    ),
     duration: Type.Optional(Type.Integer({ minimum: 0, description: 'wait: milliseconds.' })),
     filename: Type.Optional(Type.String({ description: 'screenshot: the file name of the artifact.' })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -112,6 +149,16 @@ export const FlowStep = withRules(
       rule: "self.type != 'screenshot' || has(self.filename)",
       message: 'a screenshot step needs filename',
       check: (s) => s.type !== 'screenshot' || s.filename !== undefined,
+    },
+    {
+      rule: "self.type != 'wait_for' || has(self.selector) || has(self.text) || has(self.url)",
+      message: 'a wait_for step needs selector, text or url',
+      check: (s) => s.type !== 'wait_for' || countSet(s.selector, s.text, s.url) > 0,
+    },
+    {
+      rule: "self.type != 'assert_text' || has(self.text)",
+      message: 'an assert_text step needs text',
+      check: (s) => s.type !== 'assert_text' || s.text !== undefined,
     },
   ],
 );
@@ -146,13 +193,23 @@ export const SIMULATOR_PHASES = [
   'Production',
 ] as const;
 
+export const ARTIFACT_LAYERS = ['base', 'data'] as const;
+
 export const Artifact = Obj({
   id: Type.String(),
   dataset: Type.String(),
   digest: Type.String({ description: 'sha256 of the snapshot content.' }),
+  layer: StringEnum(ARTIFACT_LAYERS, {
+    default: 'base',
+    description: 'base: the environment (phase 2); data: the environment with seeded data (phase 4).',
+  }),
   created: Type.String({ format: 'date-time' }),
   sourceSandbox: Type.Optional(Type.String()),
   verified: Type.Boolean({ default: false }),
+  verifiedBy: Type.Optional(
+    Type.String({ description: 'The sandbox, started from this artifact, whose flows passed.' }),
+  ),
+  verifiedAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
 
 export const Tag = Obj({ artifact: Type.String(), digest: Type.String() });
@@ -164,6 +221,8 @@ export const SimulatorStatus = Obj({
   artifacts: Type.Optional(Type.Array(Artifact)),
   tags: Type.Optional(MapOf(Tag)),
   reviewComment: Type.Optional(Type.String()),
+  flows: Type.Optional(Type.Array(Type.String(), { description: 'The flows the config defines, by name.' })),
+  revision: Type.Optional(Type.String({ description: 'The GitSource revision the config was read at.' })),
 });
 
 export type SimulatorSpec = Static<typeof SimulatorSpec>;
@@ -182,6 +241,7 @@ export const simulator: KindDefinition = {
     phaseColumn,
     readyColumn,
     { name: 'Production', type: 'string', jsonPath: '.status.tags.prod-latest.artifact' },
+    { name: 'Digest', type: 'string', jsonPath: '.status.tags.prod-latest.digest', priority: 1 },
     ageColumn,
   ],
 };

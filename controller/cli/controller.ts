@@ -13,7 +13,12 @@ export interface ControllerOptions {
   cacheDir: string;
   artifactDir: string;
   logLevel: string;
+  enableProcessRuntime?: boolean;
 }
+
+/** The process runtime in a cluster: the flag, or SIMOPS_PROCESS_RUNTIME=true (the Helm chart sets it). */
+export const processRuntimeEnabled = (flag: boolean | undefined, env = process.env.SIMOPS_PROCESS_RUNTIME) =>
+  flag === true || env === 'true' || env === '1';
 
 export const controllerCommand = async (opts: ControllerOptions): Promise<void> => {
   const logger = pino({ level: opts.logLevel, base: { component: 'simops-controller' } });
@@ -27,6 +32,7 @@ export const controllerCommand = async (opts: ControllerOptions): Promise<void> 
     log: logger,
     cacheDir: opts.cacheDir,
     artifactDir: opts.artifactDir,
+    processRuntime: processRuntimeEnabled(opts.enableProcessRuntime),
     health: { host: host || '127.0.0.1', port: Number(port ?? 8080) },
     leaderElection: opts.leaderElect
       ? { namespace: opts.namespace, name: 'simops-controller', identity }

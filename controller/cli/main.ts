@@ -125,6 +125,10 @@ program
     'where artifacts are written (a mounted volume)',
     '/var/lib/simops/artifacts',
   )
+  .option(
+    '--enable-process-runtime',
+    'let Sandboxes run commands from git as local processes (also SIMOPS_PROCESS_RUNTIME=true); off by default in a cluster',
+  )
   .option('--log-level <level>', 'pino log level', 'info')
   .action(controllerCommand);
 

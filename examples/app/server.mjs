@@ -1,10 +1,24 @@
 // The booking demo that the examples simulate: a login page, a dashboard, a bookings API and
 // business metrics. Plain Node, no dependencies, so a sandbox can run it anywhere.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
 
 const port = Number(process.env.PORT ?? 8080);
-const bookings = [];
+// Bookings are kept in DATA_DIR (default data/, in the sandbox's working directory) when the app
+// stops, so a snapshot of the directory holds them and a sandbox restored from it has them again.
+const dataFile = join(process.env.DATA_DIR ?? 'data', 'bookings.json');
+const bookings = existsSync(dataFile) ? JSON.parse(readFileSync(dataFile, 'utf8')) : [];
+const persist = () => {
+  mkdirSync(dirname(dataFile), { recursive: true });
+  writeFileSync(dataFile, JSON.stringify(bookings));
+};
+for (const signal of ['SIGTERM', 'SIGINT'])
+  process.on(signal, () => {
+    persist();
+    process.exit(0);
+  });
 const funnel = { started: 0, confirmed: 0 };
 
 const page = (title, body) =>
