@@ -1,6 +1,7 @@
 // The agents' HTTP client: keep-alive connections to the target (at most one per agent), a timeout
 // per request, outcomes classified as the stats count them, and an abort that destroys every
-// request in flight at once (the kill switch).
+// request in flight at once (the kill switch). Plain HTTP goes through raw-http.ts; this client,
+// on Node's http module, serves https targets.
 import {
   type ClientRequest,
   Agent as HttpAgent,
@@ -24,6 +25,18 @@ export interface SendOptions {
   wantBody?: boolean;
 }
 
+export interface LoadClientLike {
+  readonly inFlight: number;
+  send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    opts?: SendOptions,
+  ): Promise<Reply | undefined>;
+  abortAll(): void;
+  close(): void;
+}
+
 class TimeoutError extends Error {
   readonly code = 'ETIMEDOUT';
 }
@@ -35,7 +48,7 @@ const classifyError = (err: NodeJS.ErrnoException): Outcome =>
       ? 'reset'
       : 'error';
 
-export class LoadClient {
+export class LoadClient implements LoadClientLike {
   private readonly agent: HttpAgent;
   private readonly inflight = new Set<ClientRequest>();
   private readonly base: URL;

@@ -15,7 +15,7 @@ import {
   runFailed,
   type Violation,
 } from './invariants.ts';
-import { LoadClient } from './load-client.ts';
+import { LoadClient, type LoadClientLike } from './load-client.ts';
 import {
   formatSimTime,
   isActive,
@@ -26,6 +26,7 @@ import {
   totalTicks,
 } from './model.ts';
 import { BUILTIN_METRICS } from './presets.ts';
+import { RawHttpClient } from './raw-http.ts';
 import { type Arrival, arrivals } from './schedule.ts';
 import { type Figures, LoadStats, quantile } from './stats.ts';
 import { type AgentVars, fillPath, fillValue, readsLast } from './template.ts';
@@ -227,10 +228,9 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
   const hasFaults = s.events.some((e) => e.kind === 'fault');
   const proxy = hasFaults ? new FaultProxy(input.target.url, s.seed) : undefined;
   const agentBase = proxy ? await proxy.listen() : input.target.url;
-  const client = new LoadClient(agentBase, {
-    maxSockets: s.policies.maxConcurrentAgents,
-    timeoutMs: s.requestTimeoutMs,
-  });
+  const client: LoadClientLike = agentBase.startsWith('https:')
+    ? new LoadClient(agentBase, { maxSockets: s.policies.maxConcurrentAgents, timeoutMs: s.requestTimeoutMs })
+    : new RawHttpClient(agentBase, { timeoutMs: s.requestTimeoutMs });
   const stats = new LoadStats(s.windowTicks);
   const tracker = new InvariantTracker(s.invariants, { seed: s.seed, runId });
   const sleeper = new Sleeper();
