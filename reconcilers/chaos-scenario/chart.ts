@@ -39,9 +39,18 @@ const downsample = (rows: TimelineRow[], columns: number): TimelineRow[] => {
       p95Ms: Math.max(...slice.map((r) => r.p95Ms)),
       p99Ms: Math.max(...slice.map((r) => r.p99Ms)),
       errorRate: Math.max(...slice.map((r) => r.errorRate)),
+      ...worstTick(slice),
     });
   }
   return out;
+};
+
+/** The requests and errors of the tick with the highest error rate (what the error panel draws). */
+const worstTick = (slice: TimelineRow[]) => {
+  const rate = (r: TimelineRow) => (r.requests ? r.errors / r.requests : -1);
+  let worst = slice[0]!;
+  for (const r of slice) if (rate(r) > rate(worst)) worst = r;
+  return { requests: worst.requests, errors: worst.errors };
 };
 
 const niceStep = (span: number, target: number): number => {
@@ -67,8 +76,8 @@ export const renderChart = (r: RunReport): string => {
     );
   };
   const errorInvariants = r.invariants.filter((i) => i.metric === 'error_rate');
-  const maxErr =
-    Math.max(0.05, ...rows.map((row) => row.errorRate), ...errorInvariants.map((i) => i.threshold)) * 1.1;
+  const tickRate = (row: TimelineRow) => (row.requests ? row.errors / row.requests : 0);
+  const maxErr = Math.max(0.05, ...rows.map(tickRate), ...errorInvariants.map((i) => i.threshold)) * 1.1;
   const yErr = (rate: number) => ERR.bottom - (Math.min(rate, maxErr) / maxErr) * (ERR.bottom - ERR.top);
 
   const out: string[] = [];
@@ -84,16 +93,21 @@ export const renderChart = (r: RunReport): string => {
   );
 
   // Event windows, across both panels.
+  const labelEnds: number[] = [];
   for (const e of r.events) {
     const x0 = x(e.triggerAt);
     const x1 = Math.max(x0 + 1.5, x(e.triggerAt + e.duration));
     const color = KIND_COLOR[e.kind] ?? '#7f7f7f';
+    // Labels go on the first row where they do not run into the previous label.
+    let row = 0;
+    while ((labelEnds[row] ?? 0) > x0) row++;
     out.push(
       `<g><title>${esc(`${e.type} ${formatSimTime(e.triggerAt)}–${formatSimTime(e.triggerAt + e.duration)} ${JSON.stringify(e.parameters)}`)}</title>`,
       `<rect x="${f1(x0)}" y="${LAT.top}" width="${f1(x1 - x0)}" height="${LAT.bottom - LAT.top}" fill="${color}" fill-opacity="0.13"/>`,
       `<rect x="${f1(x0)}" y="${ERR.top}" width="${f1(x1 - x0)}" height="${ERR.bottom - ERR.top}" fill="${color}" fill-opacity="0.13"/>`,
-      `<text x="${f1(x0 + 3)}" y="${LAT.top + 14}" font-size="11" fill="${color}">${esc(e.type)}</text></g>`,
+      `<text x="${f1(x0 + 3)}" y="${LAT.top + 14 + 13 * row}" font-size="11" fill="${color}">${esc(e.type)}</text></g>`,
     );
+    labelEnds[row] = x0 + 3 + e.type.length * 6.5;
   }
 
   // Axes and grids.
@@ -155,7 +169,7 @@ export const renderChart = (r: RunReport): string => {
     const pts = withData.map((row): [number, number] => [x(row.simMinute), yLat(row[s.key])]);
     if (pts.length) out.push(`<path d="${path(pts)}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
   }
-  const errPts = rows.map((row): [number, number] => [x(row.simMinute), yErr(row.errorRate)]);
+  const errPts = rows.map((row): [number, number] => [x(row.simMinute), yErr(tickRate(row))]);
   if (errPts.length) {
     const area = `${path(errPts)} L${f1(errPts[errPts.length - 1]![0])} ${ERR.bottom} L${f1(errPts[0]![0])} ${ERR.bottom} Z`;
     out.push(
@@ -173,7 +187,7 @@ export const renderChart = (r: RunReport): string => {
     );
   });
   out.push(
-    `<text x="${LEFT + 10}" y="${ERR.top - 8}">error rate over the evaluation window (unexpected status, resets, timeouts)</text>`,
+    `<text x="${LEFT + 10}" y="${ERR.top - 8}">error rate per tick (unexpected status, resets, timeouts); latency over the evaluation window</text>`,
   );
   const kinds = [...new Set(r.events.map((e) => e.kind))];
   kinds.forEach((k, i) => {
