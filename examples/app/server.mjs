@@ -43,7 +43,8 @@ const send = (res, status, type, body) => {
 // off (CACHE_INVALIDATION_STORM, PAUSE_MV_REFRESH, RLS_MISCONFIG). With CHAOS_HOOK_SECRET set, the
 // hook accepts only deliveries signed with it (X-SimOps-Signature-256: sha256=<HMAC-SHA256>).
 const hookSecret = process.env.CHAOS_HOOK_SECRET ?? '';
-const vendorSlaMs = Number(process.env.VENDOR_SLA_MS ?? 5000);
+// The seed's "within 2 sim hours" in real time: a minute, 2 sim hours at the pace of the scaled examples.
+const vendorSlaMs = Number(process.env.VENDOR_SLA_MS ?? 60_000);
 const appStartedAt = Date.now(); // bookings restored from a snapshot are not this run's vendor SLA
 const json = (res, status, value) => send(res, status, 'application/json', JSON.stringify(value));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

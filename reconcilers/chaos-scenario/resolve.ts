@@ -33,6 +33,7 @@ export type Resolution =
   | { ok: false; errors: FieldError[] };
 
 export const DEFAULT_WINDOW_TICKS = 10;
+export const MIN_WINDOW_MS = 2000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** More arrivals than this in one run is a spec mistake (or a job for several workers). */
 export const MAX_ARRIVALS = 2_000_000;
@@ -108,7 +109,9 @@ export const resolveScenario = (spec: ChaosScenarioSpec): Resolution => {
       preset.tickMs,
       Math.max(MIN_SCALED_TICK_MS, Math.round((preset.tickMs * realSeconds) / preset.realSeconds)),
     );
-  const windowTicks = spec.policies?.windowTicks ?? DEFAULT_WINDOW_TICKS;
+  // At least 10 ticks and 2 s of real time: a window of a few requests says little.
+  const windowTicks =
+    spec.policies?.windowTicks ?? Math.max(DEFAULT_WINDOW_TICKS, Math.ceil(MIN_WINDOW_MS / tickMs));
   const requestTimeoutMs = spec.policies?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
 
   const policies: ResolvedPolicies = { ...DEFAULT_POLICIES };
