@@ -7,6 +7,7 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
   PatchStrategy,
+  type RequestContext,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import type { KubeObject } from '../../apiserver/types.ts';
@@ -71,6 +72,26 @@ export interface ApplyOptions {
   dryRun?: boolean;
 }
 
+type Dispatcher = NonNullable<ReturnType<RequestContext['getDispatcher']>>;
+const sharing = new WeakSet<KubeConfig>();
+
+/**
+ * client-node 2.0.1 builds a new HTTP agent, so a new TLS connection, for every request. One agent
+ * per kubeconfig keeps connections alive: 10,000 applies went from ~128 s to ~21 s and ~0.5 GB less
+ * memory (bench/sync.ts). Authentication is per request (headers), so sharing the agent is safe.
+ */
+export const shareConnections = (kc: KubeConfig): void => {
+  if (sharing.has(kc)) return;
+  sharing.add(kc);
+  const original = kc.applySecurityAuthentication.bind(kc);
+  let dispatcher: Dispatcher | undefined;
+  kc.applySecurityAuthentication = async (ctx: RequestContext) => {
+    await original(ctx);
+    dispatcher ??= ctx.getDispatcher();
+    if (dispatcher) ctx.setDispatcher(dispatcher);
+  };
+};
+
 export class KubeClient {
   readonly kubeConfig: KubeConfig;
   private readonly objects: KubernetesObjectApi;
@@ -78,6 +99,7 @@ export class KubeClient {
   private readonly core: CoreV1Api;
 
   constructor(kc: KubeConfig) {
+    shareConnections(kc);
     this.kubeConfig = kc;
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.custom = kc.makeApiClient(CustomObjectsApi);
