@@ -8,6 +8,7 @@ import { notImplementedReconciler } from '../reconcilers/not-implemented/reconci
 import { sandboxReconciler } from '../reconcilers/sandbox/reconciler.ts';
 import { simulationRunReconciler } from '../reconcilers/simulation-run/reconciler.ts';
 import { simulatorReconciler } from '../reconcilers/simulator/reconciler.ts';
+import { type JobQueues, queuedJobs, SIMULATION_RUN_JOBS } from './job-kinds.ts';
 import { simopsKind } from './runtime/kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
 
@@ -22,6 +23,8 @@ export interface ReconcilerOptions {
   /** The controller's HTTP base URL (for endpoints reconcilers advertise in status). */
   httpBaseUrl?: () => string;
   onFetch?: (seconds: number, result: 'success' | 'error') => void;
+  /** Job queues on Redis: long work is queued for `simops worker` processes rather than run here. */
+  queues?: JobQueues;
   /** Sandboxes may run commands from git repositories as local processes (default false: on in
    * embedded mode, off in a cluster unless enabled). */
   processRuntime?: boolean;
@@ -41,7 +44,11 @@ export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
     reconcilers: [
       gitSourceReconciler({ cacheDir: opts.cacheDir, onFetch: opts.onFetch }),
       machines.reconciler,
-      simulationRunReconciler({ cacheDir: opts.cacheDir, artifactDir: opts.artifactDir }),
+      simulationRunReconciler({
+        cacheDir: opts.cacheDir,
+        artifactDir: opts.artifactDir,
+        jobs: opts.queues && (() => queuedJobs(opts.queues!, SIMULATION_RUN_JOBS)),
+      }),
       simulatorReconciler({ cacheDir: opts.cacheDir }),
       sandboxReconciler({
         cacheDir: opts.cacheDir,

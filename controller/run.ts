@@ -23,6 +23,8 @@ export interface RunOptions {
   cacheDir: string;
   /** Artifacts (run outputs, traces, snapshots); default: a directory beside the git cache. */
   artifactDir?: string;
+  /** The job queues (REDIS_URL): long work goes to `simops worker` processes; without, it runs here. */
+  redisUrl?: string;
   /** Let Sandboxes run commands from git as local processes (`simops up`: on; a cluster: off unless enabled). */
   processRuntime?: boolean;
   health: { host: string; port: number };
@@ -47,6 +49,7 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
   const set = allReconcilers({
     cacheDir: opts.cacheDir,
     artifactDir: opts.artifactDir ?? join(opts.cacheDir, '..', 'artifacts'),
+    queues: opts.redisUrl ? { connection: { url: opts.redisUrl }, log: opts.log } : undefined,
     httpBaseUrl: () => healthUrl,
     processRuntime: opts.processRuntime,
     onFetch: (seconds, result) => gitFetchDuration.observe({ result }, seconds),

@@ -32,6 +32,7 @@ export const controllerCommand = async (opts: ControllerOptions): Promise<void> 
     log: logger,
     cacheDir: opts.cacheDir,
     artifactDir: opts.artifactDir,
+    redisUrl: process.env.REDIS_URL || undefined,
     processRuntime: processRuntimeEnabled(opts.enableProcessRuntime),
     health: { host: host || '127.0.0.1', port: Number(port ?? 8080) },
     leaderElection: opts.leaderElect

@@ -7,6 +7,7 @@ import { planCommand } from './plan.ts';
 import { collectParam, type RunCommandOptions, runCommand } from './run.ts';
 import { upCommand } from './up.ts';
 import { validateCommand } from './validate.ts';
+import { workerCommand } from './worker.ts';
 
 const program = new Command()
   .name('simops')
@@ -131,5 +132,24 @@ program
   )
   .option('--log-level <level>', 'pino log level', 'info')
   .action(controllerCommand);
+
+program
+  .command('worker')
+  .description('run the long jobs the controller queues on Redis (REDIS_URL): simulation evaluations')
+  .option('--redis-url <url>', 'the job queue (default: REDIS_URL)')
+  .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
+  .option('--health-bind <host:port>', 'metrics and health address', '127.0.0.1:8080')
+  .option('--cache-dir <dir>', 'where git clones are kept', '/tmp/simops-git')
+  .option(
+    '--artifact-dir <dir>',
+    "where artifacts are written (the controller's volume)",
+    '/var/lib/simops/artifacts',
+  )
+  .option('--concurrency <n>', 'jobs run at once per queue (evaluations use one core each)', '1')
+  .option('--lock-duration <ms>', 'a dead worker gives its jobs back after at most this long', '30000')
+  .option('--stalled-interval <ms>', 'how often jobs of dead workers are looked for', '30000')
+  .option('--progress-interval <ms>', 'how often progress is reported', '250')
+  .option('--log-level <level>', 'pino log level', 'info')
+  .action(workerCommand);
 
 await program.parseAsync(process.argv);

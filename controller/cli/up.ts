@@ -46,6 +46,7 @@ export const upCommand = async (repo: string, opts: UpOptions): Promise<void> =>
     log: logger,
     cacheDir: join(dataDir, 'git'),
     artifactDir: join(dataDir, 'artifacts'),
+    redisUrl: process.env.REDIS_URL || undefined,
     // Embedded mode runs the repository a person points it at: sandboxes run as local processes.
     processRuntime: true,
     health: { host: opts.host, port: Number(opts.healthPort) },

@@ -1,7 +1,8 @@
 // Watches the catalog ConfigMaps (by name, in every namespace) so that machines are resolved again
-// when their catalog changes. A watch that ends is started again; a restarted watch replays the
-// ConfigMaps that exist, and since a deletion in the gap would not be replayed, every restart
-// also reports a change everywhere (onChange(undefined)).
+// when their catalog changes. A watch that ends is resumed from the last resourceVersion it saw
+// (bookmarks keep it fresh), so nothing is missed and nothing is replayed; only when that is not
+// possible (first start, 410 Gone) does a restart report a change everywhere (onChange(undefined)),
+// since a deletion in the gap would not be replayed.
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Log } from '../../controller/runtime/logger.ts';
 import { backoffDelay } from '../../controller/runtime/work-queue.ts';
@@ -19,6 +20,8 @@ export const watchCatalogs = (
   let abort: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
   let generation = 0;
+  /** The last resourceVersion seen (events and bookmarks): where a restarted watch resumes. */
+  let lastRv: string | undefined;
 
   const restart = (err: unknown) => {
     generation++;
@@ -36,7 +39,7 @@ export const watchCatalogs = (
 
   const start = () => {
     if (stopped) return;
-    if (started) onChange(undefined);
+    if (started && lastRv === undefined) onChange(undefined);
     started = true;
     // done and a rejected promise can both report the end of one watch: restart once.
     const token = ++generation;
@@ -46,8 +49,18 @@ export const watchCatalogs = (
     watch
       .watch(
         '/api/v1/configmaps',
-        { fieldSelector: `metadata.name=${CATALOG_CONFIGMAP}` },
-        (phase, object: { metadata?: { namespace?: string } }) => {
+        {
+          fieldSelector: `metadata.name=${CATALOG_CONFIGMAP}`,
+          allowWatchBookmarks: true,
+          ...(lastRv ? { resourceVersion: lastRv } : {}),
+        },
+        (phase, object: { code?: number; metadata?: { namespace?: string; resourceVersion?: string } }) => {
+          if (phase === 'ERROR') {
+            // 410 Gone: too old to resume; the next start relists and reports everywhere.
+            if (object?.code === 410) lastRv = undefined;
+            return;
+          }
+          if (object?.metadata?.resourceVersion) lastRv = object.metadata.resourceVersion;
           if (phase !== 'ADDED' && phase !== 'MODIFIED' && phase !== 'DELETED') return;
           failures = 0;
           onChange(object?.metadata?.namespace);

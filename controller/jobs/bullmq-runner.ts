@@ -1,0 +1,373 @@
+// The controller's side of the job queues: a JobRunner whose jobs are BullMQ jobs on Redis, run by
+// `simops worker` processes (worker.ts). The reconciler keeps reading `get(id)` as it does with the
+// in-process runner; the states come from the queue's events (progress, active, completed, ...)
+// and from a periodic resync, which also re-adds jobs Redis lost (a restart without persistence).
+//
+// - One job per object key and generation (job-id.ts): a resubmission, a restarted controller or a
+//   new leader collapses into the job already queued, running or finished.
+// - cancel(): a cancel key any worker checks before and while running the job, a message on the
+//   cancel channel for the worker running it now, removal of a waiting job.
+// - Redis unreachable for longer than `graceMs`: every job not finished reports `queueUnavailable`
+//   (the reconciler turns it into Ready=False, reason QueueUnavailable); submissions and
+//   cancellations are kept and carried out when Redis is back.
+// - stop() leaves the jobs to the workers: a later controller collapses into them.
+import { Job, Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { JobRunner, JobStage, JobState } from '../../reconcilers/simulation-run/jobs.ts';
+import type { Log } from '../runtime/logger.ts';
+import { queueJobId } from './job-id.ts';
+import { jobsSubmitted, queueAvailable } from './metrics.ts';
+import {
+  CANCEL_TTL_SECONDS,
+  CANCELLED,
+  cancelChannel,
+  cancelKey,
+  connectionSettings,
+  describeRedis,
+  prefixOf,
+  type QueueConnection,
+  redisOptions,
+} from './redis.ts';
+
+/** What a queued job carries: plain data, the same the in-process runner hands its work. */
+export interface QueueJobData<I> {
+  id: string;
+  generation: number;
+  input: I;
+}
+
+/** What a worker reports as the job's progress. */
+export interface QueueProgress {
+  stage: JobStage;
+  progress: number;
+  runId?: string;
+  /** The work's own progress detail, if any. */
+  detail?: unknown;
+  worker?: string;
+}
+
+export interface BullmqRunnerOptions<I> {
+  connection: QueueConnection;
+  /** The queue: one per job kind (e.g. `simulation-run`). */
+  queue: string;
+  log: Log;
+  /** Applied to the input once, when the job is first added (e.g. to fix a random run id, so that
+   * a retry writes the same run rather than a second one). The job id is taken before. */
+  prepare?: (input: I) => I;
+  /** Attempts of a job that throws (default 3), with exponential backoff from `backoffMs` (2 s). */
+  attempts?: number;
+  backoffMs?: number;
+  /** Redis unreachable for this long makes jobs report queueUnavailable (default 2 s). */
+  graceMs?: number;
+  /** Every job's state is read again this often, whatever events were missed (default 5 s). */
+  resyncIntervalMs?: number;
+  /** How long cancel() waits for a running job's worker to stop it (default 10 s). */
+  cancelTimeoutMs?: number;
+  /** Finished jobs the controller never read are dropped from Redis after this long (default a day). */
+  keepFinishedSeconds?: number;
+}
+
+interface Entry<I, R> {
+  state: JobState<R>;
+  jobId: string;
+  data: QueueJobData<I>;
+  /** Added to the queue since Redis last lost it. */
+  added: boolean;
+  adding?: Promise<void>;
+  refreshing?: Promise<void>;
+  refreshAgain: boolean;
+  cancelling?: Promise<void>;
+}
+
+const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits for `p`, at most `ms` (closing a connection to a Redis that is gone can hang). */
+const bounded = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.catch(() => {}), sleep(ms)]).then(() => {});
+
+const isProgress = (p: unknown): p is QueueProgress =>
+  typeof p === 'object' && p !== null && typeof (p as QueueProgress).stage === 'string';
+
+export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> => {
+  const name = opts.queue;
+  const where = describeRedis(opts.connection.url);
+  const log = opts.log.child({ queue: name });
+  const graceMs = opts.graceMs ?? 2000;
+  const cancelTimeoutMs = opts.cancelTimeoutMs ?? 10_000;
+  const keep = { age: opts.keepFinishedSeconds ?? 86_400 };
+  const jobOptions = {
+    attempts: opts.attempts ?? 3,
+    backoff: { type: 'exponential', delay: opts.backoffMs ?? 2000 },
+    removeOnComplete: keep,
+    removeOnFail: keep,
+  };
+  const prefix = prefixOf(opts.connection);
+
+  // One connection for the queue's commands and SimOps' own (cancel keys and messages); commands
+  // fail at once while it is down. The event listener has its own, blocking, connection.
+  const client = new Redis(opts.connection.url, connectionSettings(false));
+  const queue = new Queue<QueueJobData<I>, R>(name, { connection: client, prefix });
+  const events = new QueueEvents(name, { connection: redisOptions(opts.connection, true), prefix });
+
+  const entries = new Map<string, Entry<I, R>>();
+  const byJobId = new Map<string, Entry<I, R>>();
+  const listeners = new Set<(id: string) => void>();
+  /** Cancellations to carry out when Redis is back. */
+  const pendingCancels = new Set<string>();
+  let connected = false;
+  let available = true;
+  let lastError = 'not connected yet';
+  let graceTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  queueAvailable.set({ queue: name }, 1);
+
+  const notify = (id: string) => {
+    for (const l of listeners) l(id);
+  };
+  const live = (e: Entry<I, R>) => entries.get(e.state.id) === e;
+  const unavailableMessage = () =>
+    `the job queue at ${where} is unreachable (${lastError}); the job goes on when it is back`;
+
+  const setAvailable = (value: boolean) => {
+    if (value === available) return;
+    available = value;
+    queueAvailable.set({ queue: name }, value ? 1 : 0);
+    if (value) log.info({ redis: where }, 'job queue available again');
+    else log.warn({ redis: where, error: lastError }, 'job queue unavailable');
+    for (const e of entries.values()) {
+      if (e.state.done) continue;
+      e.state.queueUnavailable = value ? undefined : unavailableMessage();
+      notify(e.state.id);
+    }
+  };
+  const lost = () => {
+    connected = false;
+    if (!graceTimer && available && !stopped) {
+      graceTimer = setTimeout(() => {
+        graceTimer = undefined;
+        if (!connected && !stopped) setAvailable(false);
+      }, graceMs);
+      graceTimer.unref();
+    }
+  };
+
+  const finish = (e: Entry<I, R>, patch: Partial<JobState<R>>) => {
+    if (e.state.done) return;
+    Object.assign(e.state, { stage: 'finished', done: true, queueUnavailable: undefined }, patch);
+    notify(e.state.id);
+  };
+
+  /** Applies a progress report; true if the state changed. */
+  const applyProgress = (s: JobState<R>, p: unknown): boolean => {
+    if (!isProgress(p) || s.done) return false;
+    const before = `${s.stage} ${s.progress} ${s.runId}`;
+    s.stage = p.stage;
+    s.progress = p.progress;
+    if (p.runId !== undefined) s.runId = p.runId;
+    // The reconcilers whose work reports a detail read it as `detail`.
+    if (p.detail !== undefined) (s as JobState<R> & { detail?: unknown }).detail = p.detail;
+    return p.detail !== undefined || before !== `${s.stage} ${s.progress} ${s.runId}`;
+  };
+
+  const applyJob = (e: Entry<I, R>, job: Job<QueueJobData<I>, R>, state: string) => {
+    const s = e.state;
+    if (state === 'completed') return finish(e, { result: job.returnvalue, progress: 1 });
+    if (state === 'failed') {
+      return finish(
+        e,
+        job.failedReason === CANCELLED
+          ? { cancelled: true }
+          : { error: job.failedReason || 'the job failed' },
+      );
+    }
+    const before = JSON.stringify(s);
+    if (state === 'active') {
+      if (job.processedOn) s.startedAt = iso(job.processedOn);
+      applyProgress(s, job.progress);
+      if (s.stage === 'queued') s.stage = 'validating';
+    } else {
+      // waiting, delayed (a retry's backoff), prioritized: not running
+      s.stage = 'queued';
+      s.progress = 0;
+    }
+    if (JSON.stringify(s) !== before) notify(s.id);
+  };
+
+  /** Reads the job from Redis; re-adds it if Redis lost it. Runs one at a time per entry. */
+  const refresh = (e: Entry<I, R>): Promise<void> => {
+    if (e.refreshing) {
+      e.refreshAgain = true;
+      return e.refreshing;
+    }
+    e.refreshing = (async () => {
+      do {
+        e.refreshAgain = false;
+        if (!connected || e.cancelling || e.state.done || !live(e)) return;
+        let job: Job<QueueJobData<I>, R> | undefined;
+        let state: string;
+        try {
+          // The state first: a job read before it completed would have no result yet.
+          state = await queue.getJobState(e.jobId);
+          job = state === 'unknown' ? undefined : await Job.fromId<QueueJobData<I>, R>(queue, e.jobId);
+        } catch {
+          return; // Redis went away: resynced when it is back
+        }
+        if (e.cancelling || e.state.done || !live(e)) return;
+        if (!job || state === 'unknown') {
+          e.added = false;
+          void add(e);
+          return;
+        }
+        applyJob(e, job, state);
+      } while (e.refreshAgain);
+    })().finally(() => {
+      e.refreshing = undefined;
+    });
+    return e.refreshing;
+  };
+
+  const add = (e: Entry<I, R>): Promise<void> => {
+    if (e.adding) return e.adding;
+    e.adding = (async () => {
+      if (!connected || e.added || e.cancelling || !live(e)) return;
+      try {
+        // An object deleted and created again with the same spec has the same job id.
+        await client.del(cancelKey(opts.connection, name, e.jobId));
+        await queue.add(name, e.data, { ...jobOptions, jobId: e.jobId });
+      } catch (err) {
+        log.debug(
+          { jobId: e.jobId, error: (err as Error).message },
+          'job not added; retried when Redis is back',
+        );
+        return;
+      }
+      e.added = true;
+      jobsSubmitted.inc({ queue: name });
+    })().finally(() => {
+      e.adding = undefined;
+    });
+    return e.adding.then(() => (e.added ? refresh(e) : undefined));
+  };
+
+  /** Stops a job wherever it is: queued (removed), running (its worker aborts it), or later picked up. */
+  const stopJob = async (jobId: string) => {
+    await client.set(cancelKey(opts.connection, name, jobId), '1', 'EX', CANCEL_TTL_SECONDS);
+    await client.publish(cancelChannel(opts.connection, name), jobId);
+    if ((await queue.remove(jobId)) === 1) return;
+    const end = Date.now() + cancelTimeoutMs;
+    while (Date.now() < end && !stopped) {
+      const state = await queue.getJobState(jobId);
+      if (state !== 'active') {
+        await queue.remove(jobId);
+        return;
+      }
+      await sleep(50);
+    }
+    log.warn(
+      { jobId },
+      'the cancelled job has not stopped yet; a worker stops it when it sees the cancel key',
+    );
+  };
+
+  const cancelEntry = (e: Entry<I, R> | undefined): Promise<void> => {
+    if (!e || e.state.done) return Promise.resolve();
+    if (e.cancelling) return e.cancelling;
+    e.cancelling = (async () => {
+      await e.adding;
+      // Also when this runner never added it: an earlier controller may have.
+      if (connected) {
+        try {
+          await stopJob(e.jobId);
+        } catch {
+          pendingCancels.add(e.jobId);
+        }
+      } else pendingCancels.add(e.jobId);
+      finish(e, { cancelled: true });
+    })();
+    return e.cancelling;
+  };
+
+  const resync = () => {
+    if (!connected) return;
+    for (const jobId of pendingCancels) {
+      pendingCancels.delete(jobId);
+      stopJob(jobId).catch(() => pendingCancels.add(jobId));
+    }
+    for (const e of entries.values()) {
+      if (e.state.done || e.cancelling) continue;
+      if (e.added) void refresh(e);
+      else void add(e);
+    }
+  };
+
+  client.on('ready', () => {
+    connected = true;
+    if (graceTimer) clearTimeout(graceTimer);
+    graceTimer = undefined;
+    setAvailable(true);
+    resync();
+  });
+  client.on('close', lost);
+  client.on('error', (err: Error) => {
+    lastError = err.message || err.name;
+  });
+  lost(); // not connected yet: report it if that lasts
+  queue.on('error', (err) => log.debug({ error: err.message }, 'queue error'));
+  events.on('error', (err) => log.debug({ error: err.message }, 'queue events error'));
+  const byEvent = ({ jobId }: { jobId: string }) => {
+    const e = byJobId.get(jobId);
+    if (e) void refresh(e);
+  };
+  for (const event of ['active', 'completed', 'failed', 'waiting', 'delayed', 'stalled', 'removed'] as const)
+    events.on(event, byEvent);
+  events.on('progress', ({ jobId, data }) => {
+    const e = byJobId.get(jobId);
+    if (e && !e.cancelling && live(e) && applyProgress(e.state, data)) notify(e.state.id);
+  });
+  const resyncTimer = setInterval(resync, opts.resyncIntervalMs ?? 5000);
+  resyncTimer.unref();
+
+  return {
+    submit(id, generation, input) {
+      const jobId = queueJobId(id, generation, input);
+      const previous = entries.get(id);
+      if (previous && !previous.state.done && !previous.cancelling && previous.jobId === jobId) return;
+      if (previous && !previous.state.done) void cancelEntry(previous);
+      const e: Entry<I, R> = {
+        state: { id, generation, stage: 'queued', progress: 0, done: false, cancelled: false },
+        jobId,
+        data: { id, generation, input: opts.prepare ? opts.prepare(input) : input },
+        added: false,
+        refreshAgain: false,
+      };
+      if (!available) e.state.queueUnavailable = unavailableMessage();
+      entries.set(id, e);
+      byJobId.set(jobId, e);
+      void add(e);
+    },
+    get: (id) => entries.get(id)?.state,
+    cancel: (id) => cancelEntry(entries.get(id)),
+    forget(id) {
+      const e = entries.get(id);
+      if (!e?.state.done) return;
+      entries.delete(id);
+      if (byJobId.get(e.jobId) === e) byJobId.delete(e.jobId);
+      // A finished job has been read: drop it, so that a new reconcile request runs it again.
+      if (connected && !e.state.cancelled) queue.remove(e.jobId).catch(() => {});
+    },
+    onUpdate(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(resyncTimer);
+      if (graceTimer) clearTimeout(graceTimer);
+      await Promise.all([...entries.values()].map((e) => e.cancelling).filter(Boolean));
+      await bounded(events.close(), 2000);
+      await bounded(queue.close(), 2000);
+      await bounded(client.quit(), 1000);
+      client.disconnect();
+    },
+  };
+};
