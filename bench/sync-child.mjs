@@ -87,24 +87,6 @@ const writeKind = (e) => {
   return `${resource} MODIFIED metadata`;
 };
 
-/**
- * What-if (BENCH_SHARED_DISPATCHER=1), not how SimOps runs: client-node's
- * KubeConfig.applySecurityAuthentication makes a new undici Agent, so a new TLS connection, for every
- * request; this gives every request of the child's clients the first one instead.
- * @param {KubeConfig} kc
- */
-const shareDispatcher = (kc) => {
-  const original = kc.applySecurityAuthentication.bind(kc);
-  /** @type {any} */
-  let shared;
-  /** @param {any} ctx */
-  kc.applySecurityAuthentication = async (ctx) => {
-    await original(ctx);
-    shared ??= ctx.getDispatcher();
-    ctx.setDispatcher(shared);
-  };
-};
-
 let cpuAtMark = process.cpuUsage();
 const dataDir = /** @type {string} */ (process.argv[2]);
 /** @type {{ at: number; result: string }[]} */
@@ -129,7 +111,6 @@ const embedded = await startEmbedded({
 });
 const kc = new KubeConfig();
 kc.loadFromFile(embedded.kubeconfigPath);
-if (process.env.BENCH_SHARED_DISPATCHER) shareDispatcher(kc);
 const running = await runController({
   kubeConfig: kc,
   log,

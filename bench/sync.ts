@@ -13,7 +13,7 @@
 // Usage: npm run bench:sync   (npm run build, then node bench/sync.ts)
 // BENCH_SIZES=10000 runs only the listed sizes; BENCH_CPU_PROF=<dir> writes a CPU profile of each
 // child; BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot at the end; BENCH_VERBOSE=1 prints progress every
-// 10 s; BENCH_SHARED_DISPATCHER=1 is a what-if (see bench/sync-child.mjs), not how SimOps runs.
+// 10 s.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -499,10 +499,6 @@ const main = async () => {
   console.log(
     `one child process = startEmbedded + runController (as \`simops up\`); GitSource ${SOURCE}: file:// repo, interval 1h, prune; triggers by ${REQUESTED_AT}`,
   );
-  if (process.env.BENCH_SHARED_DISPATCHER)
-    console.log(
-      'WHAT-IF (BENCH_SHARED_DISPATCHER=1): the child reuses one undici dispatcher for every request: not how SimOps runs',
-    );
   const rows: [string, string, string, boolean][] = [];
   let flux: string | undefined;
 
