@@ -57,6 +57,8 @@ export const resolveSource = (
 
 export const isBlocked = <T extends object>(s: T | Blocked): s is Blocked => 'reason' in s;
 
+const BUSY = new Set(['Provisioning', 'StartingServices', 'Seeding', 'RunningFlows', 'Snapshotting']);
+
 const ms = (t: string | undefined) => {
   const v = t ? Date.parse(t) : Number.NaN;
   return Number.isNaN(v) ? undefined : v;
@@ -65,7 +67,7 @@ const iso = (t: number) => `${new Date(t).toISOString().slice(0, 19)}Z`;
 
 /**
  * The last sign of activity (the seed's heartbeat): creation, a spec change, a heartbeat
- * annotation (an RFC 3339 time), the sandbox becoming Ready, a flow run, a snapshot.
+ * annotation (an RFC 3339 time), the sandbox becoming Ready, a flow run, a snapshot, work under way.
  */
 export const lastActivity = (o: KubeObject, obs: Observation | undefined, nowMs: number): number => {
   const status = (o.status ?? {}) as SandboxStatus & { observedGeneration?: number };
@@ -77,6 +79,8 @@ export const lastActivity = (o: KubeObject, obs: Observation | undefined, nowMs:
     ms(status.lastSnapshot?.created),
     ...(obs?.flowRuns ?? []).map((r) => ms(r.finishedAt)),
     status.observedGeneration !== o.metadata.generation ? nowMs : undefined,
+    // Work under way is activity: a sandbox does not expire while it starts, seeds, runs flows or snapshots.
+    obs && BUSY.has(obs.state) ? nowMs : undefined,
   ].filter((t): t is number => t !== undefined);
   return Math.min(nowMs, Math.max(...times, 0));
 };
@@ -342,12 +346,14 @@ export const sandboxEvents = (old: SandboxStatus, next: StatusDecision): Sandbox
       message: f.seed.message ?? '',
     });
   for (const s of f.services ?? []) {
+    // A restart may be over before a reconcile sees it Restarting: a higher count tells too.
     const before = old.services?.find((x) => x.name === s.name);
-    if (s.state === 'Restarting' && (before?.state !== 'Restarting' || before.restarts !== s.restarts))
+    const restarting = s.state === 'Restarting' && before?.state !== 'Restarting';
+    if (restarting || s.restarts > (before?.restarts ?? 0))
       events.push({
         type: 'Warning',
         reason: 'ServiceRestarting',
-        message: `${s.name} ${s.message ?? 'is restarting'}`,
+        message: `${s.name}: ${s.message ?? 'restarting'}`,
       });
   }
   return events;

@@ -65,6 +65,8 @@ interface Service {
   crashes: number;
   timer?: NodeJS.Timeout;
   stopping: boolean;
+  /** How it last ended, for the status of the restarted service. */
+  lastExit?: string;
 }
 
 const manifestOf = (plan: SandboxPlan, layer: 'base' | 'data' = 'base'): ArtifactManifest => ({
@@ -84,6 +86,7 @@ export const appListener = (m: Pick<ArtifactManifest, 'listeners' | 'appPort'>) 
 
 export const processRuntime = (opts: ProcessRuntimeOptions): Runtime => {
   const environments = new Set<ProcessEnvironment>();
+  let closed = false;
   // Whatever a previous controller left running (it was killed) goes first.
   sweepPidFiles(opts.root);
 
@@ -170,6 +173,7 @@ export const processRuntime = (opts: ProcessRuntimeOptions): Runtime => {
     async start(signal: AbortSignal): Promise<{ endpoint: string }> {
       const m = this.manifest;
       if (!m) throw new Error('the environment was not prepared');
+      if (closed) throw new Error('the controller is stopping');
       this.failed = undefined;
       this.stopped = false;
       environments.add(this);
@@ -269,6 +273,7 @@ export const processRuntime = (opts: ProcessRuntimeOptions): Runtime => {
         this.onChange();
         return;
       }
+      service.lastExit = why;
       const delay = backoffDelay(service.crashes - 1, { baseMs: opts.restartBaseMs ?? 250, maxMs: 10_000 });
       service.status = {
         ...service.status,
@@ -282,7 +287,11 @@ export const processRuntime = (opts: ProcessRuntimeOptions): Runtime => {
         service.status = { ...service.status, restarts: service.status.restarts + 1 };
         this.spawn(service, spec, env).then(
           () => {
-            service.status = { ...service.status, state: 'Running' };
+            service.status = {
+              ...service.status,
+              state: 'Running',
+              message: `restarted: it ${service.lastExit}`,
+            };
             this.onChange();
           },
           (err: Error) => {
@@ -375,6 +384,7 @@ export const processRuntime = (opts: ProcessRuntimeOptions): Runtime => {
       return new ProcessEnvironment(plan, onChange);
     },
     async shutdown() {
+      closed = true;
       await Promise.all([...environments].map((e) => e.stop()));
       environments.clear();
     },

@@ -97,6 +97,8 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
   const flows = opts.flows ?? chromiumFlowRunner();
   let runtimes: { process: Runtime; kubernetes: Runtime } | undefined;
   let enqueue: ((r: Request) => void) | undefined;
+  /** Set when the controller stops: no new session may start (a reconcile may still be in flight). */
+  let stopping = false;
 
   const sessionFor = (req: Request, runtime: Runtime, log: Log): Session => {
     const key = keyOf(req);
@@ -135,6 +137,7 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
   };
 
   const reconcile = async (req: Request, ctx: ReconcileContext) => {
+    if (stopping || ctx.signal.aborted) return undefined;
     const o = await ctx.client.get(SANDBOX, req.namespace, req.name);
     if (!o) {
       await destroy(req, ctx.client);
@@ -165,6 +168,7 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
     let session = existing;
     let mode: 'running' | 'stopped' = 'stopped';
     const exp = expiry(o, existing?.observe(), nowMs);
+    if (stopping) return undefined;
     if (!isBlocked(prepared)) {
       mode = spec.operatingMode === 'Stopped' || exp.expired ? 'stopped' : 'running';
       session = sessionFor(req, rt, ctx.log);
@@ -387,6 +391,7 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
       );
       void informer.start().catch((err: unknown) => ctx.log.warn({ err: String(err) }, 'Simulator informer'));
       return async () => {
+        stopping = true;
         await informer.stop();
         await Promise.all([...sessions.values()].map((s) => s.shutdown()));
         sessions.clear();
