@@ -3,9 +3,12 @@
 // is the tick drift). At each tick: events start and end (faults set on the fault proxy, traffic
 // bursts already in the schedule, application events delivered to the chaos hook), the agents the
 // schedule brings are spawned (up to maxConcurrentAgents), and the tick's figures join the window
-// the invariants are judged on. The signal is the kill switch: it destroys every request in flight
-// and wakes every sleeping agent at once, so nothing is sent after it.
+// the invariants are judged on. The agents run on a worker thread (agent-worker.ts) by default, so
+// that their sockets, callbacks and garbage never delay a tick. The signal is the kill switch: it
+// resets every request in flight and wakes every sleeping agent at once, so nothing is sent after it.
 import { totalmem } from 'node:os';
+import { workerAgents } from './agent-worker.ts';
+import { type AgentPool, localAgents, planJourneys, Sleeper } from './agents.ts';
 import { MetricsPoller } from './business-metrics.ts';
 import { type ActiveFault, FaultProxy, type InjectedCounts } from './fault-proxy.ts';
 import {
@@ -15,7 +18,6 @@ import {
   runFailed,
   type Violation,
 } from './invariants.ts';
-import { LoadClient, type LoadClientLike } from './load-client.ts';
 import {
   formatSimTime,
   isActive,
@@ -26,10 +28,8 @@ import {
   totalTicks,
 } from './model.ts';
 import { BUILTIN_METRICS } from './presets.ts';
-import { RawHttpClient } from './raw-http.ts';
 import { type Arrival, arrivals } from './schedule.ts';
-import { type Figures, LoadStats, quantile } from './stats.ts';
-import { type AgentVars, fillPath, fillValue, readsLast } from './template.ts';
+import { type Figures, LoadStats, type Outcome, quantile } from './stats.ts';
 import { type Delivery, deliverHook } from './webhook.ts';
 
 export interface RunTarget {
@@ -161,6 +161,8 @@ export interface RunMetricsSink {
 
 export interface RunHooks {
   signal: AbortSignal;
+  /** Where the agents run: a worker thread (default), so that they never delay the clock, or this thread. */
+  agents?: 'worker' | 'thread';
   onProgress?: (p: LiveProgress) => void;
   metrics?: RunMetricsSink;
 }
@@ -168,37 +170,6 @@ export interface RunHooks {
 /** Request-derived invariants need this many requests in the window before they are judged. */
 export const MIN_WINDOW_REQUESTS = 10;
 const MAX_NOTICES = 200;
-
-interface StepPlan {
-  method: string;
-  path: string;
-  body: unknown;
-  expect?: readonly number[];
-  thinkMs: number;
-  wantBody: boolean;
-  cancel: boolean;
-}
-
-/** Timers the kill switch can cancel all at once (sleeping agents, the next tick). */
-class Sleeper {
-  private readonly pending = new Map<NodeJS.Timeout, (woke: boolean) => void>();
-  sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.pending.delete(t);
-        resolve(true);
-      }, ms);
-      this.pending.set(t, resolve);
-    });
-  }
-  cancelAll() {
-    for (const [t, resolve] of this.pending) {
-      clearTimeout(t);
-      resolve(false);
-    }
-    this.pending.clear();
-  }
-}
 
 const memoryLimit = (): number => {
   const constrained = process.constrainedMemory?.() ?? 0;
@@ -228,9 +199,6 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
   const hasFaults = s.events.some((e) => e.kind === 'fault');
   const proxy = hasFaults ? new FaultProxy(input.target.url, s.seed) : undefined;
   const agentBase = proxy ? await proxy.listen() : input.target.url;
-  const client: LoadClientLike = agentBase.startsWith('https:')
-    ? new LoadClient(agentBase, { maxSockets: s.policies.maxConcurrentAgents, timeoutMs: s.requestTimeoutMs })
-    : new RawHttpClient(agentBase, { timeoutMs: s.requestTimeoutMs });
   const stats = new LoadStats(s.windowTicks);
   const tracker = new InvariantTracker(s.invariants, { seed: s.seed, runId });
   const sleeper = new Sleeper();
@@ -247,68 +215,32 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
       message: 'business invariants, but no metrics URL',
     });
 
-  const plans: StepPlan[][] = s.journeys.map((j) =>
-    j.steps.map((step, i) => ({
-      method: step.method ?? 'GET',
-      path: step.path,
-      body: step.body,
-      ...(step.expectStatus ? { expect: step.expectStatus } : {}),
-      thinkMs: step.thinkTimeMs ?? 0,
-      wantBody: j.steps.slice(i + 1).some((later) => readsLast(later.path) || readsLast(later.body)),
-      cancel: step.choice === 'cancel',
-    })),
-  );
+  const agentOptions = {
+    base: agentBase,
+    timeoutMs: s.requestTimeoutMs,
+    maxAgents: s.policies.maxConcurrentAgents,
+    plans: planJourneys(s.journeys),
+    runId,
+    seed: s.seed,
+  };
+  const record = (latencyUs: number, outcome: Outcome) => stats.record(latencyUs, outcome);
+  const pool: AgentPool =
+    (hooks.agents ?? 'worker') === 'worker'
+      ? await workerAgents(agentOptions, record)
+      : localAgents(agentOptions, record);
+  const counts = pool.counts;
 
   let stopping: 'completed' | 'aborted' | 'killed' | undefined;
   let aborted: string | undefined;
-  let active = 0;
-  let spawned = 0;
-  let throttled = 0;
-  let completed = 0;
 
   const kill = () => {
     if (stopping && stopping !== 'completed') return;
     stopping = 'killed';
-    client.abortAll();
+    pool.abort();
     sleeper.cancelAll();
   };
   if (hooks.signal.aborted) kill();
   hooks.signal.addEventListener('abort', kill, { once: true });
-
-  const runAgent = async (a: Arrival) => {
-    active++;
-    spawned++;
-    const steps = plans[a.journey]!;
-    const vars: AgentVars = {
-      index: a.index,
-      kind: a.agent,
-      draw: a.draw,
-      runId,
-      seed: s.seed,
-      last: undefined,
-    };
-    try {
-      for (let i = 0; i < steps.length; i++) {
-        if (!a.steps[i]) continue;
-        const step = steps[i]!;
-        if (step.thinkMs > 0 && !(await sleeper.sleep(step.thinkMs))) return;
-        if (stopping) return;
-        const body = step.body === undefined ? undefined : JSON.stringify(fillValue(step.body, vars));
-        const reply = await client.send(step.method, fillPath(step.path, vars), body, {
-          ...(step.expect ? { expect: step.expect } : {}),
-          wantBody: step.wantBody,
-        });
-        if (!reply || stopping) return;
-        stats.record(reply.latencyUs, reply.outcome);
-        if (reply.outcome !== 'ok') return;
-        if (reply.body !== undefined) vars.last = reply.body;
-        if (step.cancel) break;
-      }
-      completed++;
-    } finally {
-      active--;
-    }
-  };
 
   // Events: what is active, the proxy's faults, the hooks.
   const reports: EventReport[] = s.events.map((e) => ({ ...e, label: eventLabel(e) }));
@@ -452,7 +384,7 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
         tick_drift_ms: quantile(drifts.slice(-s.windowTicks), 0.99),
         memory_usage: memoryUsage,
         memory_rss_mb: rss / 1048576,
-        active_agents: active,
+        active_agents: counts.active,
       };
       const observed = tracker.observe({ simMinute, realMs: performance.now() - t0, values, during });
       const opened = [...observed.opened];
@@ -486,8 +418,8 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
         simMinute: Math.round(simMinute * 1000) / 1000,
         realMs: Math.round(performance.now() - t0),
         driftMs: Math.round(drift * 1000) / 1000,
-        agents: active,
-        spawned,
+        agents: counts.active,
+        spawned: counts.spawned,
         requests: tick.requests,
         errors: tick.errors,
         resets: tick.resets,
@@ -504,8 +436,8 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
       hooks.metrics?.tick({
         requests: tick.requests,
         errors: tick.errors,
-        agents: active,
-        spawned,
+        agents: counts.active,
+        spawned: counts.spawned,
         p95Ms: window.p95Ms,
         errorRate: window.errorRate,
         driftMs: drift,
@@ -528,20 +460,20 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
     const from = k * tickSim;
     const until = Math.min(totalSim, (k + 1) * tickSim);
     updateEvents(from);
+    const due: Arrival[] = [];
     while (!next.done && next.value.atSimMinute < until) {
-      const a = next.value;
+      due.push(next.value);
       next = schedule.next();
-      if (stopping) break;
-      if (active >= s.policies.maxConcurrentAgents) throttled++;
-      else void runAgent(a);
     }
+    if (!stopping) pool.spawn(due);
     hooks.onProgress?.(progress(k, from));
   }
   const elapsedMs = performance.now() - t0;
   if (!stopping) stopping = 'completed';
   // Stop the agents: nothing in flight is counted once the run is over.
-  client.abortAll();
+  pool.abort();
   sleeper.cancelAll();
+  await pool.close();
   if (stopping === 'killed') {
     for (const [i] of reports.entries()) if (started.has(i) && !ended.has(i)) endEvent(i, elapsedMs * perMs);
   }
@@ -617,9 +549,9 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
     throughputRps: round(throughputRps, 2),
     tickDriftP99Ms: round(quantile(drifts, 0.99), 3),
     tickDriftMaxMs: round(drifts.length ? Math.max(...drifts) : 0, 3),
-    agentsSpawned: spawned,
-    agentsThrottled: throttled,
-    agentsCompleted: completed,
+    agentsSpawned: counts.spawned,
+    agentsThrottled: counts.throttled,
+    agentsCompleted: counts.completed,
     memoryPeakUsage: round(memoryPeak, 4),
     businessMetrics: business,
     invariants:
@@ -640,9 +572,9 @@ export const runScenario = async (input: RunInput, hooks: RunHooks): Promise<Run
       totalSimMinutes: totalSim,
       percent: Math.min(100, Math.floor((k / ticks) * 100)),
       realSeconds: round((performance.now() - t0) / 1000, 1),
-      agents: active,
-      agentsSpawned: spawned,
-      agentsThrottled: throttled,
+      agents: counts.active,
+      agentsSpawned: counts.spawned,
+      agentsThrottled: counts.throttled,
       requests: t.requests,
       errors: t.errors,
       errorRate: t.requests ? round(t.errors / t.requests, 4) : 0,
