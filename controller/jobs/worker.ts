@@ -48,6 +48,8 @@ export interface JobWorker {
   close(): Promise<void>;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export const startJobWorker = <I, R>(opts: JobWorkerOptions<I, R>): JobWorker => {
   const queue = opts.queue;
   const log = opts.log.child({ queue });
@@ -159,11 +161,12 @@ export const startJobWorker = <I, R>(opts: JobWorkerOptions<I, R>): JobWorker =>
     connected: () => client.status === 'ready',
     async close() {
       clearInterval(poll);
-      await worker.close();
-      await Promise.race([
-        Promise.all([client.quit(), subscriber.quit()]).catch(() => {}),
-        new Promise((r) => setTimeout(r, 1000)),
-      ]);
+      // Stops taking jobs at once; the running ones finish (the drain). Closing BullMQ's connections
+      // can hang while Redis is unreachable, so that part is bounded.
+      const closing = worker.close().catch(() => {});
+      while (active.size) await sleep(50);
+      await Promise.race([closing, sleep(2000)]);
+      await Promise.race([Promise.all([client.quit(), subscriber.quit()]).catch(() => {}), sleep(1000)]);
       client.disconnect();
       subscriber.disconnect();
     },
