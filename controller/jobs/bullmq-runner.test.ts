@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Queue } from 'bullmq';
+import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { JobContext, JobRunner } from '../../reconcilers/simulation-run/jobs.ts';
 import { redisAvailable, startRedis, type TestRedis } from '../../test/helpers/redis-server.ts';
 import { silentLog } from '../runtime/logger.ts';
 import { bullmqJobs, type QueueJobData } from './bullmq-runner.ts';
 import { queueJobId } from './job-id.ts';
+import { CANCELLED } from './redis.ts';
 import { type JobWorker, startJobWorker } from './worker.ts';
 
 interface Input {
@@ -188,6 +189,27 @@ describe('BullMQ job runner', { skip: !redisAvailable() && 'redis-server is not 
     await runner.cancel('ns/g');
     assert.deepEqual([runner.get('ns/g')!.done, runner.get('ns/g')!.cancelled], [true, true]);
     assert.equal(await bull.getJobState(queueJobId('ns/g', 1, { value: 'g', holdMs: 10_000 })), 'unknown');
+  });
+
+  it('starts afresh when a job of the same id was cancelled earlier and left in the queue', async () => {
+    const { runner, bull, startWorker } = setup({ worker: false });
+    const input = { value: 'k' };
+    const jobId = queueJobId('ns/k', 1, input);
+    await bull.add(bull.name, { id: 'ns/k', generation: 1, input }, { jobId });
+    const canceller = new Worker(
+      bull.name,
+      async () => {
+        throw new UnrecoverableError(CANCELLED);
+      },
+      { connection: { url: redis.url }, prefix: 'simops' },
+    );
+    await eventually('k failed as cancelled', async () => (await bull.getJobState(jobId)) === 'failed');
+    await canceller.close();
+    runner.submit('ns/k', 1, input);
+    startWorker();
+    const k = await eventually('k done', () => runner.get('ns/k')?.done && runner.get('ns/k'));
+    assert.equal(k.cancelled, false);
+    assert.equal(k.result, 'done k pinned');
   });
 
   it('reports the queue unavailable while Redis is down and re-adds the jobs Redis lost', async () => {

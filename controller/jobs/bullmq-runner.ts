@@ -234,6 +234,13 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
         // An object deleted and created again with the same spec has the same job id.
         await client.del(cancelKey(opts.connection, name, e.jobId));
         await queue.add(name, e.data, { ...jobOptions, jobId: e.jobId });
+        // The same id cancelled earlier by a controller that could not remove it (it stopped, or the
+        // job outlived the cancel timeout): that one is over, so this submission starts afresh.
+        if ((await queue.getJobState(e.jobId)) === 'failed') {
+          const old = await Job.fromId(queue, e.jobId);
+          if (old?.failedReason === CANCELLED && (await queue.remove(e.jobId)) === 1)
+            await queue.add(name, e.data, { ...jobOptions, jobId: e.jobId });
+        }
       } catch (err) {
         log.debug(
           { jobId: e.jobId, error: (err as Error).message },
