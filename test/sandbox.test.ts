@@ -124,6 +124,9 @@ describe('Simulator and Sandbox from git', () => {
       );
       return c?.status === 'True' && c;
     });
+    const metrics = await (await fetch(`${running.healthUrl}/metrics`)).text();
+    assert.match(metrics, /simops_flow_runs_total\{result="Passed"\} [1-9]/);
+    assert.match(metrics, /simops_sandbox_start_seconds_count\{runtime="process"\} [1-9]/);
     const reasons = (await eventsOf(client(), 'booking-dev')).map((e) => e.reason);
     assert.ok(reasons.includes('Ready') && reasons.includes('FlowPassed'), reasons.join(','));
     // The Simulator read its config from the same commit.

@@ -9,6 +9,7 @@ import type { Static } from '@sinclair/typebox';
 import type { SeedStep } from '../../crds/sandbox.ts';
 import type { FlowT } from '../simulator/config.ts';
 import type { FlowOutcome, FlowRunner } from './flow-runner.ts';
+import { flowDurationSeconds, flowRunsTotal, sandboxStartSeconds } from './metrics.ts';
 import type { Environment, Runtime, SandboxPlan, ServiceStatus } from './runtime.ts';
 
 export type SeedStepT = Static<typeof SeedStep>;
@@ -263,6 +264,7 @@ export class Session {
       await this.env?.stop();
       this.running = false;
     }
+    const started = performance.now();
     this.env = this.deps.runtime.environment(plan, () => this.onEnvChange());
     this.envKey = plan.provisionKey;
     this.failedKey = undefined;
@@ -288,6 +290,7 @@ export class Session {
     });
     this.running = true;
     this.specFlowsDone = false;
+    sandboxStartSeconds.observe({ runtime: this.deps.runtime.name }, (performance.now() - started) / 1000);
     this.deps.log.info({ endpoint }, 'sandbox ready');
     this.set({ state: 'Ready', endpoint, readyAt: now() });
   }
@@ -426,6 +429,8 @@ export class Session {
         );
       }
       if (outcome.result !== 'Passed') allPassed = false;
+      flowRunsTotal.inc({ result: outcome.result });
+      if (flow) flowDurationSeconds.observe(outcome.durationMs / 1000);
       this.pushRun({
         ...record,
         result: outcome.result,
