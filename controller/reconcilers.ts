@@ -4,12 +4,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chaosScenarioReconciler } from '../reconcilers/chaos-scenario/reconciler.ts';
 import { gitSourceReconciler } from '../reconcilers/git-source/reconciler.ts';
 import { machineReconciler } from '../reconcilers/machine/reconciler.ts';
-import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
 import { sandboxReconciler } from '../reconcilers/sandbox/reconciler.ts';
 import { simulationRunReconciler } from '../reconcilers/simulation-run/reconciler.ts';
 import { simulatorReconciler } from '../reconcilers/simulator/reconciler.ts';
 import { type JobQueues, queuedJobs, SIMULATION_RUN_JOBS } from './job-kinds.ts';
-import { simopsKind } from './runtime/kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -35,9 +33,6 @@ export interface ReconcilerSet {
   handlers: HttpHandler[];
 }
 
-/** Kinds whose reconcilers have not landed yet: they report NotImplemented. */
-const PENDING: string[] = [];
-
 export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
   const machines = machineReconciler({ artifactDir: opts.artifactDir, httpBaseUrl: opts.httpBaseUrl });
   return {
@@ -56,7 +51,6 @@ export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
         processRuntime: opts.processRuntime ?? false,
       }),
       chaosScenarioReconciler({ artifactDir: opts.artifactDir }),
-      ...PENDING.map((k) => notImplementedReconciler(simopsKind(k))),
     ],
     handlers: [machines.devices.handler],
   };

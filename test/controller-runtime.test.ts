@@ -16,12 +16,10 @@ import {
   REQUESTED_AT,
   setFinalizer,
 } from '../controller/runtime/status.ts';
-import { notImplementedReconciler } from '../reconcilers/not-implemented/reconciler.ts';
 import { startTestServer } from './helpers/embedded.ts';
 import { eventually } from './helpers/eventually.ts';
 
 const MACHINE = simopsKind('Machine');
-const SANDBOX = simopsKind('Sandbox');
 const FINALIZER = 'simops.dev/test';
 
 describe('controller runtime', () => {
@@ -73,7 +71,7 @@ describe('controller runtime', () => {
     kc.loadFromFile(api.kubeconfigPath);
     manager = await startManager({
       kubeConfig: kc,
-      reconcilers: [machineReconciler, notImplementedReconciler(SANDBOX)],
+      reconcilers: [machineReconciler],
       log: silentLog,
     });
   });
@@ -146,22 +144,5 @@ describe('controller runtime', () => {
   it('removes its finalizer on deletion so the delete completes', async () => {
     await manager.client.delete(MACHINE, 'default', 'm1');
     await eventually('deleted', async () => (await get()) === undefined);
-  });
-
-  it('marks kinds without a reconciler Ready=Unknown, reason NotImplemented', async () => {
-    await manager.client.apply(
-      {
-        apiVersion: 'simops.dev/v1alpha1',
-        kind: 'Sandbox',
-        metadata: { name: 's1', namespace: 'default' },
-        spec: { simulatorRef: { name: 'x' } },
-      },
-      { fieldManager: 'test' },
-    );
-    const ready = await eventually('NotImplemented', async () =>
-      getCondition(((await get(SANDBOX, 's1'))?.status as { conditions?: [] })?.conditions, 'Ready'),
-    );
-    assert.equal(ready.status, 'Unknown');
-    assert.equal(ready.reason, 'NotImplemented');
   });
 });
