@@ -174,8 +174,10 @@ describe('workers on Redis', { skip: !redisAvailable() && 'redis-server is not i
     await redis.stop();
   });
 
-  it('runs 200 runs on two workers, one killed with SIGKILL midway, each run created exactly once', async () => {
+  it('runs 200 runs on two workers, one killed with SIGKILL midway, each run created exactly once', async (t) => {
     const [victim, survivor] = await Promise.all([startWorker(), startWorker()]);
+    // A failed assertion must not leave the survivor running into the next test.
+    t.after(() => survivor.stop());
     const n = 200;
     const names = Array.from({ length: n }, (_, i) => `load-${i}`);
     for (let i = 0; i < n; i += 25) {

@@ -3,7 +3,7 @@
 // a cancelled or failed run leaves nothing behind.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export interface RunFile {
@@ -26,6 +26,20 @@ export interface StagedRun {
   discard(): Promise<void>;
 }
 
+/**
+ * Removes what earlier attempts at this run left half-written (a process killed mid-write): once an
+ * attempt has committed, or found the run complete, no other attempt's staging is worth keeping.
+ */
+const removeLeftovers = async (root: string, runId: string, keep: string) => {
+  const prefix = `.tmp-${runId}-`;
+  const names = await readdir(runsDir(root)).catch(() => [] as string[]);
+  await Promise.all(
+    names
+      .filter((n) => n.startsWith(prefix) && join(runsDir(root), n) !== keep)
+      .map((n) => rm(join(runsDir(root), n), { recursive: true, force: true })),
+  );
+};
+
 export const stageRun = async (root: string, runId: string): Promise<StagedRun> => {
   const dir = join(runsDir(root), `.tmp-${runId}-${randomBytes(4).toString('hex')}`);
   await mkdir(dir, { recursive: true });
@@ -46,15 +60,18 @@ export const stageRun = async (root: string, runId: string): Promise<StagedRun> 
       if (existsSync(target)) {
         if (!replace) {
           await rm(dir, { recursive: true, force: true });
+          await removeLeftovers(root, runId, dir);
           return false;
         }
         const old = join(runsDir(root), `.old-${runId}-${randomBytes(4).toString('hex')}`);
         await rename(target, old);
         await rename(dir, target);
         await rm(old, { recursive: true, force: true });
+        await removeLeftovers(root, runId, dir);
         return true;
       }
       await rename(dir, target);
+      await removeLeftovers(root, runId, dir);
       return true;
     },
     async discard() {
