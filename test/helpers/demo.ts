@@ -7,6 +7,7 @@ import { coreKind, simopsKind } from '../../controller/runtime/kinds.ts';
 import type { KubeClient } from '../../controller/runtime/kube-client.ts';
 import { REQUESTED_AT } from '../../controller/runtime/status.ts';
 import type { Condition } from '../../crds/common.ts';
+import { eventually as pollUntil } from './eventually.ts';
 import type { TestRepo } from './git.ts';
 
 const examples = new URL('../../examples/', import.meta.url).pathname;
@@ -25,24 +26,9 @@ export const GS = simopsKind('GitSource');
 export const SIMULATOR = simopsKind('Simulator');
 export const SANDBOX = simopsKind('Sandbox');
 
-export const eventually = async <T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs = 15_000,
-): Promise<T> => {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+/** The shared poll, with the longer default the demo's sandboxes need (they start processes). */
+export const eventually = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000) =>
+  pollUntil(what, fn, timeoutMs);
 
 export const ready = (o: KubeObject | undefined) =>
   getCondition((o?.status as { conditions?: Condition[] } | undefined)?.conditions, 'Ready');
