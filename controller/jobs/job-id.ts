@@ -4,21 +4,12 @@
 // again with another spec, whose generation starts again at 1, from collapsing into the old job.
 // BullMQ refuses ids that contain `:` or are integer strings; these have neither.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../runtime/canonical-json.ts';
 
 /** JSON with sorted keys, so that the digest does not depend on key order. */
-const canonical = (v: unknown): string => {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-};
 
 export const inputDigest = (input: unknown): string =>
-  createHash('sha256').update(canonical(input)).digest('hex').slice(0, 12);
+  createHash('sha256').update(canonicalJson(input)).digest('hex').slice(0, 12);
 
 /** `id` is the runner's id (`namespace/name`). */
 export const queueJobId = (id: string, generation: number, input: unknown): string => {

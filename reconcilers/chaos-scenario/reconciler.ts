@@ -8,7 +8,12 @@
 // writes one status patch and records the run's new notices as Events.
 import type { KubeObject } from '../../apiserver/types.ts';
 import { simopsKind } from '../../controller/runtime/kinds.ts';
-import type { ReconcileContext, Reconciler, Request } from '../../controller/runtime/reconciler.ts';
+import {
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  requestOf,
+} from '../../controller/runtime/reconciler.ts';
 import {
   hasFinalizer,
   nextStatus,
@@ -195,10 +200,7 @@ export const chaosScenarioReconciler = (opts: ChaosScenarioOptions): Reconciler 
       runner = opts.jobs
         ? opts.jobs(work)
         : inProcessJobs(work, { concurrency: opts.concurrency ?? 4, progressIntervalMs: 400 });
-      const off = runner.onUpdate((id) => {
-        const i = id.indexOf('/');
-        enqueue({ namespace: id.slice(0, i), name: id.slice(i + 1) });
-      });
+      const off = runner.onUpdate((id) => enqueue(requestOf(id)));
       return async () => {
         off();
         await runner?.stop();

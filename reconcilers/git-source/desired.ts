@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apiserver/types.ts';
+import { canonicalJson } from '../../controller/runtime/canonical-json.ts';
 
 export const SOURCE_NAME_LABEL = 'simops.dev/source-name';
 export const SOURCE_NAMESPACE_LABEL = 'simops.dev/source-namespace';
@@ -19,22 +20,8 @@ export const foreignSelectors = (namespace: string, name: string) => [
   `${SOURCE_NAME_LABEL}=${name},${SOURCE_NAMESPACE_LABEL}!=${namespace}`,
 ];
 
-const canonical = (v: unknown): unknown =>
-  Array.isArray(v)
-    ? v.map(canonical)
-    : v && typeof v === 'object'
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-        )
-      : v;
-
 export const digestOf = (o: KubeObject): string =>
-  createHash('sha256')
-    .update(JSON.stringify(canonical(o)))
-    .digest('hex')
-    .slice(0, 32);
+  createHash('sha256').update(canonicalJson(o)).digest('hex').slice(0, 32);
 
 export const labelled = (o: KubeObject, source: { namespace: string; name: string }): KubeObject => {
   const base: KubeObject = {

@@ -4,7 +4,12 @@
 // the object, and each reconcile writes one status patch.
 import type { KubeObject } from '../../apiserver/types.ts';
 import { simopsKind } from '../../controller/runtime/kinds.ts';
-import type { ReconcileContext, Reconciler, Request } from '../../controller/runtime/reconciler.ts';
+import {
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  requestOf,
+} from '../../controller/runtime/reconciler.ts';
 import {
   hasFinalizer,
   nextStatus,
@@ -82,10 +87,7 @@ export const simulationRunReconciler = (opts: SimulationRunOptions): Reconciler 
         log: ctx.log,
       });
       runner = opts.jobs ? opts.jobs(work) : inProcessJobs(work, { concurrency: opts.concurrency ?? 2 });
-      const off = runner.onUpdate((id) => {
-        const i = id.indexOf('/');
-        enqueue({ namespace: id.slice(0, i), name: id.slice(i + 1) });
-      });
+      const off = runner.onUpdate((id) => enqueue(requestOf(id)));
       return async () => {
         off();
         await runner?.stop();

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
 import { parse } from 'yaml';
 import { relativePath } from '../../controller/gitops/source-files.ts';
+import { canonicalJson } from '../../controller/runtime/canonical-json.ts';
 import { API_VERSION } from '../../crds/common.ts';
 import type { Dataset, Flow, ServiceSpec, SimulatorSpec } from '../../crds/simulator.ts';
 import { validateObject } from '../../crds/validate.ts';
@@ -41,22 +42,8 @@ export type ConfigResult = { ok: true; config: ResolvedConfig } | { ok: false; e
 /** Reads a file relative to the repository root; throws a message for a missing or escaping path. */
 export type ReadFile = (path: string) => Promise<Buffer>;
 
-const canonical = (v: unknown): unknown =>
-  Array.isArray(v)
-    ? v.map(canonical)
-    : v && typeof v === 'object'
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-        )
-      : v;
-
 export const hashOf = (v: unknown): string =>
-  `sha256:${createHash('sha256')
-    .update(JSON.stringify(canonical(v)))
-    .digest('hex')
-    .slice(0, 16)}`;
+  `sha256:${createHash('sha256').update(canonicalJson(v)).digest('hex').slice(0, 16)}`;
 
 /** A repository path as written, or why it is refused. */
 const checkedPath = (field: string, path: string): { rel: string } | { error: string } => {
