@@ -13,7 +13,7 @@
 // Usage: npm run bench:sync   (npm run build, then node bench/sync.ts)
 // BENCH_SIZES=10000 runs only the listed sizes; BENCH_CPU_PROF=<dir> writes a CPU profile of each
 // child; BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot at the end; BENCH_VERBOSE=1 prints progress every
-// 10 s.
+// 10 s; BENCH_NODE_FLAGS="<flags>" adds node flags to the child's (what-if runs).
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -148,6 +148,7 @@ const startChild = async (dataDir: string) => {
   const execArgv = [
     ...SERVER_NODE_FLAGS,
     '--expose-gc',
+    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
     ...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
   ];
   const child = fork(CHILD, [dataDir], {

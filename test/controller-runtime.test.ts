@@ -27,11 +27,14 @@ describe('controller runtime', () => {
   let manager: Manager;
   const calls = new Map<string, number>();
   let failuresLeft = 0;
+  /** What the cache held for an object when it was last reconciled. */
+  const cachedAtReconcile = new Map<string, KubeObject | undefined>();
 
   const machineReconciler: Reconciler = {
     kind: MACHINE,
     async reconcile(req, ctx) {
       calls.set(req.name, (calls.get(req.name) ?? 0) + 1);
+      cachedAtReconcile.set(req.name, ctx.cache.get(req.namespace, req.name));
       const o = await ctx.client.get(MACHINE, req.namespace, req.name);
       if (!o) return undefined;
       if (o.metadata.deletionTimestamp) {
@@ -108,6 +111,19 @@ describe('controller runtime', () => {
       return (m?.status as { observedGeneration?: number })?.observedGeneration === 2 && m;
     });
     assert.equal(o.metadata.generation, 2);
+  });
+
+  it('caches objects without their managedFields, as they are otherwise', async () => {
+    const live = await get();
+    assert.ok(live?.metadata.managedFields?.length, 'the server tracks field managers');
+    const seen = await eventually('a reconcile saw generation 2 in the cache', async () => {
+      const c = cachedAtReconcile.get('m1');
+      return c?.metadata.generation === 2 && c;
+    });
+    assert.equal(seen.metadata.managedFields, undefined);
+    assert.equal(seen.kind, 'Machine');
+    assert.equal(seen.metadata.uid, live?.metadata.uid);
+    assert.deepEqual(seen.spec, live?.spec);
   });
 
   it('honours simops.dev/requestedAt and echoes it in status.lastHandledReconcileAt', async () => {

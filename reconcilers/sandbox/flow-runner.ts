@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { type BrowserContext, chromium, errors, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { FlowT } from '../simulator/config.ts';
 
 export type StepT = FlowT['steps'][number];
@@ -57,8 +57,21 @@ export const DEFAULT_CHROMIUM = process.env.SIMOPS_CHROMIUM ?? '/usr/bin/chromiu
 /** Text that marks an error on a page (verify_no_errors). */
 const ERROR_SELECTOR = '.error, .errors, .error-message, .alert-danger, .alert-error, [role="alert"]';
 
+// Loaded on the first flow: playwright-core is ~30 MB of heap that a controller without flows
+// (or one that queues them to workers) never needs.
+let playwright: Promise<typeof import('playwright-core')> | undefined;
+const loadPlaywright = () => {
+  playwright ??= import('playwright-core');
+  return playwright;
+};
+
 /** A short, readable reason from a Playwright error. */
-const reason = (err: unknown, step: StepT, timeoutMs: number): string => {
+const reason = (
+  errors: typeof import('playwright-core').errors,
+  err: unknown,
+  step: StepT,
+  timeoutMs: number,
+): string => {
   if (err instanceof errors.TimeoutError) {
     if (step.selector) return `no element matches ${JSON.stringify(step.selector)} within ${timeoutMs} ms`;
     if (step.text) return `the text ${JSON.stringify(step.text)} did not appear within ${timeoutMs} ms`;
@@ -196,6 +209,7 @@ const slot = async () => {
 export const chromiumFlowRunner = (executablePath = DEFAULT_CHROMIUM): FlowRunner => ({
   async run(flow, opts) {
     const started = performance.now();
+    const { chromium, errors } = await loadPlaywright();
     await mkdir(opts.outDir, { recursive: true });
     const release = await slot();
     const profile = await mkdtemp(join(tmpdir(), 'simops-chromium-'));
@@ -234,7 +248,7 @@ export const chromiumFlowRunner = (executablePath = DEFAULT_CHROMIUM): FlowRunne
         } catch (err) {
           const message = opts.signal?.aborted
             ? 'the run was cancelled'
-            : reason(err, step, step.timeoutMs ?? timeoutMs);
+            : reason(errors, err, step, step.timeoutMs ?? timeoutMs);
           failure = `step ${i + 1} (${describeStep(step)}) failed: ${message}`;
           let shot: string | undefined;
           if (!opts.signal?.aborted) {
