@@ -12,6 +12,8 @@ export interface EmbeddedOptions {
   logger?: Logger;
   bookmarkIntervalMs?: number;
   compactBytes?: number;
+  /** How long Events are kept after their last occurrence (default 1 h). */
+  eventTtlMs?: number;
 }
 
 export interface Embedded {
@@ -41,6 +43,7 @@ export const startEmbedded = async (opts: EmbeddedOptions): Promise<Embedded> =>
       port: opts.port,
       logger: opts.logger,
       bookmarkIntervalMs: opts.bookmarkIntervalMs,
+      eventTtlMs: opts.eventTtlMs,
     });
   } catch (err) {
     store.close();

@@ -14,6 +14,7 @@ import {
   wantsAggregated,
 } from './discovery.ts';
 import { ApiError, badRequest, internalError, invalid } from './errors.ts';
+import { startEventExpiry } from './event-ttl.ts';
 import { startGarbageCollector } from './garbage-collector.ts';
 import { parseBody, readBody } from './http/body.ts';
 import { parseResourcePath, type ResourceRequest } from './http/request-info.ts';
@@ -60,6 +61,8 @@ export interface ApiServerOptions {
   port?: number;
   logger?: Logger;
   bookmarkIntervalMs?: number;
+  /** How long an Event is kept after its last occurrence (default 1 h, as kube-apiserver). */
+  eventTtlMs?: number;
 }
 
 export interface ApiServer {
@@ -176,6 +179,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     }
   }
   const gc = startGarbageCollector(service, log);
+  const eventExpiry = startEventExpiry(service, { ttlMs: opts.eventTtlMs, log });
 
   const handleResource = async (
     req: IncomingMessage,
@@ -373,6 +377,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     service,
     close: async () => {
       gc.stop();
+      eventExpiry.stop();
       for (const stop of [...closers]) stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,9 +5,10 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../apiserver/types.ts';
 import type { EventRecorder } from './events.ts';
 import { type InformerEvent, type KindInformer, startInformer } from './informer.ts';
+import type { KindRef } from './kinds.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { Log } from './logger.ts';
-import { keyOf, type Reconciler, type Request, requestOf } from './reconciler.ts';
+import { type Cache, keyOf, type Reconciler, type Request, requestOf } from './reconciler.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerMetrics {
@@ -21,6 +22,8 @@ export interface ControllerDeps {
   events: EventRecorder;
   log: Log;
   metrics?: ControllerMetrics;
+  /** The shared caches of the manager's controllers (ReconcileContext.caches). */
+  caches?(kind: KindRef): Cache | undefined;
 }
 
 /** What a change must touch to be worth a reconcile (Flux: generation changed or reconcile requested). */
@@ -40,6 +43,7 @@ export class Controller {
   private readonly abort = new AbortController();
   private readonly seen = new Map<string, ReturnType<typeof watchedPart>>();
   private informer?: KindInformer;
+  private listed = false;
   private workers: Promise<void>[] = [];
   private stopExtra?: () => Promise<void> | void;
   private readonly log: Log;
@@ -68,13 +72,22 @@ export class Controller {
       this.seen.set(key, part);
       this.enqueue(requestOf(key));
     };
-    this.informer = startInformer(this.deps.kubeConfig, kind, onEvent, this.log);
-    await this.informer.start();
+    const informer = startInformer(this.deps.kubeConfig, kind, onEvent, this.log);
+    this.informer = informer;
+    void informer.synced().then(() => {
+      this.listed = true;
+    });
+    await informer.start();
     const concurrency = this.reconciler.concurrency ?? 2;
     this.workers = Array.from({ length: concurrency }, () => this.work());
     if (this.reconciler.start) {
       this.stopExtra = this.reconciler.start((req) => this.enqueue(req), this.context(this.log));
     }
+  }
+
+  /** The informer cache for other controllers, once it holds every object of the kind. */
+  sharedCache(): Cache | undefined {
+    return this.listed ? this.informer : undefined;
   }
 
   /** Stops taking work, lets in-flight reconciles finish (drain), then stops the informer. */
@@ -93,6 +106,7 @@ export class Controller {
         get: (ns: string, name: string) => this.informer?.get(ns, name),
         list: (ns?: string) => this.informer?.list(ns) ?? [],
       },
+      ...(this.deps.caches ? { caches: this.deps.caches } : {}),
       events: this.deps.events,
       log,
       signal: this.abort.signal,

@@ -52,6 +52,10 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
           events,
           log: opts.log,
           metrics: opts.metrics,
+          caches: (k) =>
+            controllers
+              .find((c) => c.reconciler.kind.apiVersion === k.apiVersion && c.reconciler.kind.kind === k.kind)
+              ?.sharedCache(),
         }),
     );
     await Promise.all(controllers.map((c) => c.start()));

@@ -24,6 +24,9 @@ export interface ReconcileContext {
   client: KubeClient;
   /** The informer cache of the reconciler's own kind. */
   cache: Cache;
+  /** The informer cache of another kind this manager reconciles, once it has listed every object of
+   * the kind (managedFields dropped); undefined otherwise: read it through the client. */
+  caches?(kind: KindRef): Cache | undefined;
   events: EventRecorder;
   log: Log;
   /** Aborted when the controller stops or loses leadership. */

@@ -147,6 +147,7 @@ export const gitSourceReconciler = (opts: GitSourceOptions): Reconciler => {
       const desired = built.objects.map((b) => labelled(b.object, source));
       const result = await sync(ctx.client, source, desired, status.inventory ?? [], {
         prune: spec.prune !== false,
+        caches: ctx.caches,
       });
       const outcome = syncOutcome(revision, result);
       if (changedAnything(result.results) || status.lastAttemptedRevision !== revision) {
