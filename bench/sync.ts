@@ -487,7 +487,7 @@ const breakdown = (run: SyncRun) => {
 };
 
 const memLine = (m: Memory) =>
-  `VmRSS ${round(mib(m.vmRss))} MiB (anon ${round(mib(m.rssAnon))}, file ${round(mib(m.rssFile))}; V8 heap ${round(mib(m.heapUsed))} used of ${round(mib(m.heapTotal))}), peak VmHWM ${round(mib(m.vmHwm))} MiB`;
+  `VmRSS ${round(mib(m.vmRss))} MiB (anon ${round(mib(m.rssAnon))}, file ${round(mib(m.rssFile))}; V8 heap ${round(mib(m.heapUsed))} used of ${round(mib(m.heapTotal))}, external ${round(mib(m.external))}), peak VmHWM ${round(mib(m.vmHwm))} MiB`;
 
 const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
@@ -606,7 +606,7 @@ const main = async () => {
       const m = after.memory; // before any GC or heap snapshot
       const gc = await ask<{ memory: Memory }>(child, 'gc');
       console.log(
-        `3. memory of the one process (API server + controllers): ${memLine(m)}; after two full GCs VmRSS ${round(mib(gc.memory.vmRss))} MiB, V8 heap ${round(mib(gc.memory.heapUsed))} MiB used`,
+        `3. memory of the one process (API server + controllers): ${memLine(m)}; after two full GCs VmRSS ${round(mib(gc.memory.vmRss))} MiB, V8 heap ${round(mib(gc.memory.heapUsed))} MiB used of ${round(mib(gc.memory.heapTotal))}, external ${round(mib(gc.memory.external))} MiB`,
       );
       rows.push([
         `peak RSS at ${n} (server + controllers, VmHWM)`,

@@ -36,6 +36,36 @@ describe('History', () => {
     assert.throws(() => history.push(event(3)), /does not follow 1/);
   });
 
+  it("keeps of a custom resource's earlier version what selectors read, and a core object whole", () => {
+    const history = new History(4, 0);
+    const before = sandbox('ns', 'a');
+    before.metadata.labels = { team: 'a' };
+    const after = { ...before, metadata: { ...before.metadata, labels: { team: 'b' } } };
+    history.push({
+      type: 'MODIFIED',
+      key: '/simops.dev/sandboxes/ns/a',
+      rv: 1,
+      object: after,
+      previous: before,
+    });
+    const ns = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' }, status: { phase: 'Active' } };
+    const terminating = { ...ns, status: { phase: 'Terminating' } };
+    history.push({ type: 'MODIFIED', key: '/core/namespaces//x', rv: 2, object: terminating, previous: ns });
+    const [custom, core] = history.since(0);
+    assert.deepEqual(custom!.previous, {
+      apiVersion: before.apiVersion,
+      kind: before.kind,
+      metadata: {
+        name: 'a',
+        resourceVersion: before.metadata.resourceVersion,
+        namespace: 'ns',
+        labels: { team: 'a' },
+      },
+    });
+    assert.equal(custom!.object, after, 'the object after the write is kept as it is');
+    assert.equal(core!.previous, ns);
+  });
+
   it('with capacity 0 keeps nothing but still tracks the revision', () => {
     const history = new History(0, 0);
     history.push(event(1));

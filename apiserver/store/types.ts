@@ -17,7 +17,8 @@ export interface StoreEvent {
   rv: number;
   /** The object after the write; for DELETED, the last state with the delete's resourceVersion. */
   object: KubeObject;
-  /** The object before the write (MODIFIED and DELETED). */
+  /** The object before the write (MODIFIED and DELETED). Replayed from the history, a custom
+   * resource's is only what selectors read: name, namespace, labels, resourceVersion. */
   previous?: KubeObject;
 }
 
