@@ -1,9 +1,11 @@
 // The snapshot: every object and the revision they were read at, replaced atomically by compaction.
+
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../types.ts';
 import { StoreCorruptionError } from './corruption.ts';
 import { fsyncDir, writeAll } from './fs-durable.ts';
+import { internManagedFields } from './intern.ts';
 import { readLines } from './lines.ts';
 import { isRecord, isStorable } from './shape.ts';
 
@@ -104,7 +106,7 @@ export const readSnapshot = (dir: string): Snapshot | undefined => {
         'a snapshot line is not {"key":..., "object":{"metadata":...}}',
       );
     }
-    objects.set(key, object);
+    objects.set(key, internManagedFields(object));
   }
   return { revision, objects };
 };

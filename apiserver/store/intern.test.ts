@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { KubeObject } from '../types.ts';
+import { internManagedFields } from './intern.ts';
+
+const withFields = (name: string, fieldsV1: Record<string, unknown>): KubeObject =>
+  JSON.parse(
+    JSON.stringify({
+      apiVersion: 'simops.dev/v1alpha1',
+      kind: 'Machine',
+      metadata: {
+        name,
+        managedFields: [{ manager: 'simops', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1 }],
+      },
+    }),
+  );
+
+describe('internManagedFields', () => {
+  it('gives objects with the same managed field set one frozen tree, and others their own', () => {
+    const shape = { 'f:spec': { 'f:category': {}, 'f:location': {} } };
+    const a = internManagedFields(withFields('a', shape));
+    const b = internManagedFields(withFields('b', shape));
+    const c = internManagedFields(withFields('c', { 'f:spec': { 'f:category': {} } }));
+    const tree = (o: KubeObject) => o.metadata.managedFields![0]!.fieldsV1;
+    assert.equal(tree(a), tree(b));
+    assert.notEqual(tree(a), tree(c));
+    assert.deepEqual(tree(a), shape);
+    assert.ok(Object.isFrozen(tree(a)) && Object.isFrozen(tree(a)['f:spec']));
+    assert.deepEqual(tree(c), { 'f:spec': { 'f:category': {} } });
+  });
+});
