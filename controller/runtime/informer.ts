@@ -26,10 +26,23 @@ export const startInformer = (
   kind: KindRef,
   onEvent: (type: InformerEvent, object: KubeObject) => void,
   log: Log,
+  /** List and watch only the objects this label selector picks (a shard); an object that stops
+   * matching is reported deleted. */
+  labelSelector?: string,
 ): KindInformer => {
   const api = KubernetesObjectApi.makeApiClient(kc);
-  const list = () => api.list<KubernetesObject>(kind.apiVersion, kind.kind);
-  const informer = makeInformer<KubernetesObject>(kc, collectionPath(kind), list);
+  const list = () =>
+    api.list<KubernetesObject>(
+      kind.apiVersion,
+      kind.kind,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      labelSelector,
+    );
+  const informer = makeInformer<KubernetesObject>(kc, collectionPath(kind), list, labelSelector);
   let stopped = false;
   let failures = 0;
   let hasSynced = false;

@@ -13,6 +13,8 @@ export interface ManagerOptions {
   reconcilers: Reconciler[];
   log: Log;
   metrics?: ControllerMetrics & { leader?(isLeader: boolean): void };
+  /** Watch and reconcile only the objects this label selector picks (this instance's shard). */
+  labelSelector?: string;
   leaderElection?: {
     namespace: string;
     name: string;
@@ -25,6 +27,8 @@ export interface ManagerOptions {
 
 export interface Manager {
   readonly client: KubeClient;
+  /** The label selector of this instance's shard (undefined: every object). */
+  readonly labelSelector?: string;
   isLeader(): boolean;
   /** Started controllers by kind, while leading. */
   controller(kind: string): Controller | undefined;
@@ -52,6 +56,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
           events,
           log: opts.log,
           metrics: opts.metrics,
+          labelSelector: opts.labelSelector,
         }),
     );
     await Promise.all(controllers.map((c) => c.start()));
@@ -88,6 +93,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   return {
     client,
+    labelSelector: opts.labelSelector,
     isLeader: () => election?.isLeader() ?? true,
     controller: (kind) => controllers.find((c) => c.reconciler.kind.kind === kind),
     stop: async () => {
