@@ -2,6 +2,7 @@
 // Shared by `simops up` (embedded) and `simops controller` (any cluster).
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../apiserver/types.ts';
 import { webhookToken } from '../reconcilers/git-source/credentials.ts';
 import { GITSOURCE } from '../reconcilers/git-source/reconciler.ts';
 import { createWebhookHandler } from './gitops/webhook.ts';
@@ -16,6 +17,8 @@ import {
   reconcileErrors,
   workqueueDepth,
 } from './runtime/metrics.ts';
+import { inShard, type Sharding, shardingError, watchSelector } from './runtime/sharding.ts';
+import { REQUESTED_AT } from './runtime/status.ts';
 
 export interface RunOptions {
   kubeConfig: KubeConfig;
@@ -28,6 +31,8 @@ export interface RunOptions {
   /** Let Sandboxes run commands from git as local processes (`simops up`: on; a cluster: off unless enabled). */
   processRuntime?: boolean;
   health: { host: string; port: number };
+  /** Reconcile one shard of the objects only (see runtime/sharding.ts); default: all objects. */
+  sharding?: Sharding;
   leaderElection?: {
     namespace: string;
     name: string;
@@ -44,7 +49,29 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * A webhook for a GitSource when this instance is one shard: one of ours is queued here at once;
+ * one of another shard is asked to reconcile through its annotation, which that shard watches.
+ */
+const triggerShard = async (
+  manager: Manager,
+  ours: (o: KubeObject) => boolean,
+  namespace: string,
+  name: string,
+): Promise<void> => {
+  const source = await manager.client.get(GITSOURCE, namespace, name);
+  if (!source) return;
+  if (ours(source)) return manager.controller('GitSource')?.enqueue({ namespace, name });
+  await manager.client.mergePatch(GITSOURCE, namespace, name, {
+    metadata: { annotations: { [REQUESTED_AT]: new Date().toISOString() } },
+  });
+};
+
 export const runController = async (opts: RunOptions): Promise<Running> => {
+  const invalid = shardingError(opts.sharding ?? {});
+  if (invalid) throw new Error(invalid);
+  const selector = watchSelector(opts.sharding ?? {});
+  const ours = inShard(selector);
   let healthUrl = '';
   const set = allReconcilers({
     cacheDir: opts.cacheDir,
@@ -66,7 +93,13 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
       const secret = (source?.spec as { secretRef?: { name: string } } | undefined)?.secretRef?.name;
       return secret ? webhookToken(client, namespace, secret) : undefined;
     },
-    trigger: (namespace, name) => manager?.controller('GitSource')?.enqueue({ namespace, name }),
+    trigger: (namespace, name) => {
+      if (!manager) return;
+      if (selector === undefined) return manager.controller('GitSource')?.enqueue({ namespace, name });
+      void triggerShard(manager, ours, namespace, name).catch((err: unknown) =>
+        opts.log.warn({ err: String(err), namespace, name }, 'webhook trigger failed'),
+      );
+    },
     log: opts.log,
   });
   const health = await startHealthServer({
@@ -83,6 +116,7 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
       log: opts.log,
       reconcilers: set.reconcilers,
       leaderElection: opts.leaderElection,
+      labelSelector: selector,
       metrics: {
         observe: (kind, seconds, result) => {
           reconcileDuration.observe({ kind, result }, seconds);

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
+import { inShard, shardingError, watchSelector } from '../controller/runtime/sharding.ts';
 import { renderInstall } from '../scripts/gen-manifests.ts';
 import { kubectlPath } from './helpers/kubectl.ts';
 
@@ -65,6 +66,7 @@ const NON_DEFAULT = [
   'bootstrap.gitSource.enabled=true',
   'bootstrap.gitSource.url=https://git.example.com/lab.git',
   'artifacts.existingClaim=simops-artifacts',
+  'controller.shards={shard1,shard2}',
 ];
 
 describe('Helm chart', () => {
@@ -141,12 +143,96 @@ describe('Helm chart', () => {
     assert.match(JSON.stringify(custom), /"claimName":"simops-artifacts"/);
   });
 
+  it('renders one controller Deployment per shard, and the main one taking every other object', async () => {
+    type Workload = Obj & {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { metadata: { labels: Record<string, string> } };
+      };
+    };
+    const defaults = await template();
+    const main0 = podOf(defaults.find((d) => d.metadata.name === 'simops-controller')!).containers[0]!;
+    assert.ok(!main0.args.some((a) => a.startsWith('--shard') || a.startsWith('--watch-label-selector')));
+
+    const objects = await template('controller.shards={shard1,shard2}');
+    const controllers = objects.filter(
+      (d): d is Workload => d.kind === 'Deployment' && d.metadata.name.startsWith('simops-controller'),
+    );
+    assert.deepEqual(controllers.map((d) => d.metadata.name).sort(), [
+      'simops-controller',
+      'simops-controller-shard1',
+      'simops-controller-shard2',
+    ]);
+    const argsOf = (name: string) =>
+      podOf(controllers.find((d) => d.metadata.name === name)!).containers[0]!.args;
+    const sharding = (args: string[]) => ({
+      shard: args.find((a) => a.startsWith('--shard='))?.slice('--shard='.length),
+      watchLabelSelector: args
+        .find((a) => a.startsWith('--watch-label-selector='))
+        ?.slice('--watch-label-selector='.length),
+    });
+    const main = sharding(argsOf('simops-controller'));
+    assert.deepEqual(main, {
+      shard: undefined,
+      watchLabelSelector: 'simops.dev/shard notin (shard1,shard2)',
+    });
+    assert.deepEqual(sharding(argsOf('simops-controller-shard1')), {
+      shard: 'shard1',
+      watchLabelSelector: undefined,
+    });
+    // What the controller accepts, and picks the objects meant for it.
+    for (const d of controllers) assert.equal(shardingError(sharding(argsOf(d.metadata.name))), undefined);
+    const pick = (name: string, labels: Record<string, string>) =>
+      inShard(watchSelector(sharding(argsOf(name))))({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'x', labels },
+      });
+    for (const [labels, owner] of [
+      [{}, 'simops-controller'],
+      [{ 'simops.dev/shard': 'shard1' }, 'simops-controller-shard1'],
+      [{ 'simops.dev/shard': 'shard2' }, 'simops-controller-shard2'],
+      [{ 'simops.dev/shard': 'retired' }, 'simops-controller'],
+    ] as const) {
+      const owners = controllers.map((d) => d.metadata.name).filter((n) => pick(n, labels));
+      assert.deepEqual(owners, [owner], JSON.stringify(labels));
+    }
+    // No Deployment's selector picks another's pods; each shard has a metrics Service on its own pods.
+    for (const d of controllers) {
+      for (const other of controllers) {
+        const picks = Object.entries(d.spec.selector.matchLabels).every(
+          ([k, v]) => other.spec.template.metadata.labels[k] === v,
+        );
+        assert.equal(picks, d === other, `${d.metadata.name} selects the pods of ${other.metadata.name}`);
+      }
+    }
+    const services = objects.filter(
+      (d) => d.kind === 'Service' && d.metadata.name.startsWith('simops-metrics'),
+    );
+    assert.deepEqual(services.map((d) => d.metadata.name).sort(), [
+      'simops-metrics',
+      'simops-metrics-shard1',
+      'simops-metrics-shard2',
+    ]);
+    const shard1 = services.find((d) => d.metadata.name === 'simops-metrics-shard1')!;
+    assert.deepEqual(
+      (shard1.spec as { selector: Record<string, string> }).selector,
+      controllers.find((d) => d.metadata.name === 'simops-controller-shard1')!.spec.selector.matchLabels,
+    );
+  });
+
   it('refuses invalid values with the schema, and workers without Redis', async () => {
     await assert.rejects(
       run(helm, ['template', 'x', chart, '--set', 'controller.replicas=many']),
       /replicas/,
     );
     await assert.rejects(run(helm, ['template', 'x', chart, '--set', 'worker.enabled=true']), /needs Redis/);
+    for (const shards of ['{Shard_1}', '{a,a}'])
+      await assert.rejects(
+        run(helm, ['template', 'x', chart, '--set', `controller.shards=${shards}`]),
+        /shards/,
+        shards,
+      );
   });
 
   it('keeps the CRDs in crds/ (installed, never deleted by helm)', async () => {

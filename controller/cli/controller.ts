@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { runController } from '../run.ts';
+import { leaseName, shardingError } from '../runtime/sharding.ts';
 
 export interface ControllerOptions {
   kubeconfig?: string;
@@ -14,6 +15,10 @@ export interface ControllerOptions {
   artifactDir: string;
   logLevel: string;
   enableProcessRuntime?: boolean;
+  /** Reconcile only objects labelled simops.dev/shard=<shard>, leading on Lease simops-controller-<shard>. */
+  shard?: string;
+  /** Reconcile only objects this label selector picks (Flux's --watch-label-selector). */
+  watchLabelSelector?: string;
 }
 
 /** The process runtime in a cluster: the flag, or SIMOPS_PROCESS_RUNTIME=true (the Helm chart sets it). */
@@ -21,7 +26,17 @@ export const processRuntimeEnabled = (flag: boolean | undefined, env = process.e
   flag === true || env === 'true' || env === '1';
 
 export const controllerCommand = async (opts: ControllerOptions): Promise<void> => {
-  const logger = pino({ level: opts.logLevel, base: { component: 'simops-controller' } });
+  const sharding = { shard: opts.shard, watchLabelSelector: opts.watchLabelSelector };
+  const invalid = shardingError(sharding);
+  if (invalid) {
+    console.error(invalid);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = pino({
+    level: opts.logLevel,
+    base: { component: 'simops-controller', ...(opts.shard ? { shard: opts.shard } : {}) },
+  });
   const kc = new KubeConfig();
   if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
   else kc.loadFromDefault();
@@ -35,11 +50,15 @@ export const controllerCommand = async (opts: ControllerOptions): Promise<void> 
     redisUrl: process.env.REDIS_URL || undefined,
     processRuntime: processRuntimeEnabled(opts.enableProcessRuntime),
     health: { host: host || '127.0.0.1', port: Number(port ?? 8080) },
+    sharding,
     leaderElection: opts.leaderElect
-      ? { namespace: opts.namespace, name: 'simops-controller', identity }
+      ? { namespace: opts.namespace, name: leaseName(opts.shard), identity }
       : undefined,
   });
-  logger.info({ identity, health: running.healthUrl }, 'controller running');
+  logger.info(
+    { identity, health: running.healthUrl, watchLabelSelector: running.manager.labelSelector },
+    'controller running',
+  );
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

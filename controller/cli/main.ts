@@ -119,6 +119,14 @@ program
     process.env.POD_NAMESPACE ?? 'simops-system',
   )
   .option('--no-leader-elect', 'run without leader election (one replica only)')
+  .option(
+    '--shard <name>',
+    'reconcile only objects labelled simops.dev/shard=NAME; the leader Lease is simops-controller-NAME',
+  )
+  .option(
+    '--watch-label-selector <selector>',
+    "reconcile only objects this label selector picks, e.g. '!simops.dev/shard' for the main instance",
+  )
   .option('--health-bind <host:port>', 'metrics, health and webhook address', '127.0.0.1:8080')
   .option('--cache-dir <dir>', 'where git clones are kept', '/tmp/simops-git')
   .option(

@@ -5,12 +5,18 @@ import { relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../../apiserver/types.ts';
-import { labelled, ownedBy, pruneDisabled, sourceSelector } from '../../reconcilers/git-source/desired.ts';
+import {
+  labelled,
+  ownedBy,
+  pruneDisabled,
+  shardOf,
+  sourceSelector,
+} from '../../reconcilers/git-source/desired.ts';
 import { inventoryId } from '../../reconcilers/git-source/inventory.ts';
 import { FIELD_MANAGER } from '../../reconcilers/git-source/sync.ts';
 import { buildManifests } from '../gitops/build.ts';
 import { formatManifestError } from '../manifests/validate.ts';
-import { kindOf } from '../runtime/kinds.ts';
+import { kindOf, simopsKind } from '../runtime/kinds.ts';
 import { KubeClient, toKubeError } from '../runtime/kube-client.ts';
 
 export interface PlanOptions {
@@ -68,7 +74,12 @@ export const planCommand = async (path: string, opts: PlanOptions): Promise<numb
   kc.loadFromFile(kubeconfig);
   const client = new KubeClient(kc);
   const [srcNs, srcName] = (opts.source ?? '/').split('/');
-  const source = srcNs && srcName ? { namespace: srcNs, name: srcName } : undefined;
+  // What the GitSource applies carries its shard label: so does the plan.
+  const gitSource = srcNs && srcName ? await client.get(simopsKind('GitSource'), srcNs, srcName) : undefined;
+  const source =
+    srcNs && srcName
+      ? { namespace: srcNs, name: srcName, shard: gitSource && shardOf(gitSource) }
+      : undefined;
   const desired = built.objects.map((b) => (source ? labelled(b.object, source) : b.object));
   let changes = 0;
   for (const o of desired) {

@@ -9,6 +9,7 @@ import type { KindRef } from './kinds.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { Log } from './logger.ts';
 import { type Cache, keyOf, type Reconciler, type Request, requestOf } from './reconciler.ts';
+import { inShard } from './sharding.ts';
 import { WorkQueue } from './work-queue.ts';
 
 export interface ControllerMetrics {
@@ -24,6 +25,8 @@ export interface ControllerDeps {
   metrics?: ControllerMetrics;
   /** The shared caches of the manager's controllers (ReconcileContext.caches). */
   caches?(kind: KindRef): Cache | undefined;
+  /** This instance's shard: only the objects this label selector picks are watched and reconciled. */
+  labelSelector?: string;
 }
 
 /** What a change must touch to be worth a reconcile (Flux: generation changed or reconcile requested). */
@@ -47,11 +50,13 @@ export class Controller {
   private workers: Promise<void>[] = [];
   private stopExtra?: () => Promise<void> | void;
   private readonly log: Log;
+  private readonly inShard: (o: KubeObject) => boolean;
 
   constructor(reconciler: Reconciler, deps: ControllerDeps) {
     this.reconciler = reconciler;
     this.deps = deps;
     this.log = deps.log.child({ controller: reconciler.kind.kind });
+    this.inShard = inShard(deps.labelSelector);
   }
 
   enqueue(req: Request): void {
@@ -72,7 +77,9 @@ export class Controller {
       this.seen.set(key, part);
       this.enqueue(requestOf(key));
     };
-    const informer = startInformer(this.deps.kubeConfig, kind, onEvent, this.log);
+    const informer = startInformer(this.deps.kubeConfig, kind, onEvent, this.log, {
+      labelSelector: this.deps.labelSelector,
+    });
     this.informer = informer;
     void informer.synced().then(() => {
       this.listed = true;
@@ -99,6 +106,18 @@ export class Controller {
     await this.informer?.stop();
   }
 
+  /**
+   * Whether this instance reconciles the object: always without a shard; with one, when the object
+   * is in the cache, is gone (a deletion to clean up after), or is live and picked by the selector.
+   * An object that moved to another shard (its informer reported it deleted), or a key enqueued from
+   * elsewhere (a webhook, a requeue timer) for an object of another shard, is left to that shard.
+   */
+  private async ownsKey(req: Request): Promise<boolean> {
+    if (this.deps.labelSelector === undefined || this.informer?.get(req.namespace, req.name)) return true;
+    const live = await this.deps.client.get(this.reconciler.kind, req.namespace, req.name);
+    return !live || this.inShard(live);
+  }
+
   private context(log: Log) {
     return {
       client: this.deps.client,
@@ -122,6 +141,11 @@ export class Controller {
       const log = this.log.child({ kind, namespace: req.namespace, name: req.name });
       const started = performance.now();
       try {
+        if (!(await this.ownsKey(req))) {
+          log.debug({}, 'in another shard: not reconciled here');
+          this.queue.forget(key);
+          continue;
+        }
         const result = await this.reconciler.reconcile(req, this.context(log));
         this.queue.forget(key);
         const after = result?.requeueAfterMs;

@@ -48,7 +48,12 @@ export const startInformer = (
   kind: KindRef,
   onEvent: (type: InformerEvent, object: KubeObject) => void,
   log: Log,
-  opts: { fieldSelector?: string } = {},
+  opts: {
+    fieldSelector?: string;
+    /** List and watch only the objects this label selector picks (a shard); an object that stops
+     * matching is reported deleted. */
+    labelSelector?: string;
+  } = {},
 ): KindInformer => {
   const api = KubernetesObjectApi.makeApiClient(kc);
   let listed = () => {};
@@ -64,6 +69,7 @@ export const startInformer = (
       undefined,
       undefined,
       opts.fieldSelector,
+      opts.labelSelector,
     );
     const items = l.items.map(cached);
     setImmediate(listed); // after the ListWatch has filled its cache from these items
@@ -74,7 +80,7 @@ export const startInformer = (
     new CachedFormWatch(kc),
     list,
     false,
-    undefined,
+    opts.labelSelector,
     opts.fieldSelector,
   );
   let stopped = false;

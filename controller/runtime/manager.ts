@@ -13,6 +13,8 @@ export interface ManagerOptions {
   reconcilers: Reconciler[];
   log: Log;
   metrics?: ControllerMetrics & { leader?(isLeader: boolean): void };
+  /** Watch and reconcile only the objects this label selector picks (this instance's shard). */
+  labelSelector?: string;
   leaderElection?: {
     namespace: string;
     name: string;
@@ -25,6 +27,8 @@ export interface ManagerOptions {
 
 export interface Manager {
   readonly client: KubeClient;
+  /** The label selector of this instance's shard (undefined: every object). */
+  readonly labelSelector?: string;
   isLeader(): boolean;
   /** Started controllers by kind, while leading. */
   controller(kind: string): Controller | undefined;
@@ -56,6 +60,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
             controllers
               .find((c) => c.reconciler.kind.apiVersion === k.apiVersion && c.reconciler.kind.kind === k.kind)
               ?.sharedCache(),
+          labelSelector: opts.labelSelector,
         }),
     );
     await Promise.all(controllers.map((c) => c.start()));
@@ -92,6 +97,7 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
 
   return {
     client,
+    labelSelector: opts.labelSelector,
     isLeader: () => election?.isLeader() ?? true,
     controller: (kind) => controllers.find((c) => c.reconciler.kind.kind === kind),
     stop: async () => {

@@ -57,3 +57,21 @@ it('finds inventory entries that left git', () => {
     ['lab_gone_simops.dev_Machine'],
   );
 });
+
+it("passes the GitSource's shard on to what it applies, unless the manifest names a shard", () => {
+  const sharded = { ...src, shard: 'a' };
+  const plain = labelled(m({ category: 'Fan' }), src);
+  const inherited = labelled(m({ category: 'Fan' }), sharded);
+  assert.equal(plain.metadata.labels?.['simops.dev/shard'], undefined);
+  assert.equal(inherited.metadata.labels?.['simops.dev/shard'], 'a');
+  // Moving the GitSource to a shard changes the digest: everything it applied is re-applied with the label.
+  assert.notEqual(
+    inherited.metadata.annotations?.[DIGEST_ANNOTATION],
+    plain.metadata.annotations?.[DIGEST_ANNOTATION],
+  );
+  const own: KubeObject = {
+    ...m({ category: 'Fan' }),
+    metadata: { name: 'm', labels: { 'simops.dev/shard': 'b' } },
+  };
+  assert.equal(labelled(own, sharded).metadata.labels?.['simops.dev/shard'], 'b');
+});

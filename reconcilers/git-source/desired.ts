@@ -1,9 +1,11 @@
-// What SimOps applies for an object from git: the object, labelled with its GitSource and carrying
-// a digest of itself, so an unchanged object needs no request and a changed one is re-applied.
+// What SimOps applies for an object from git: the object, labelled with its GitSource (and its
+// GitSource's shard) and carrying a digest of itself, so an unchanged object needs no request and a
+// changed one is re-applied.
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject } from '../../apiserver/types.ts';
 import { canonicalJson } from '../../controller/runtime/canonical-json.ts';
+import { SHARD_LABEL } from '../../controller/runtime/sharding.ts';
 
 export const SOURCE_NAME_LABEL = 'simops.dev/source-name';
 export const SOURCE_NAMESPACE_LABEL = 'simops.dev/source-namespace';
@@ -23,12 +25,19 @@ export const foreignSelectors = (namespace: string, name: string) => [
 export const digestOf = (o: KubeObject): string =>
   createHash('sha256').update(canonicalJson(o)).digest('hex').slice(0, 32);
 
-export const labelled = (o: KubeObject, source: { namespace: string; name: string }): KubeObject => {
+/** The shard of a GitSource: what it applies is in the same shard unless the manifest names one. */
+export const shardOf = (source: KubeObject): string | undefined => source.metadata.labels?.[SHARD_LABEL];
+
+export const labelled = (
+  o: KubeObject,
+  source: { namespace: string; name: string; shard?: string },
+): KubeObject => {
   const base: KubeObject = {
     ...o,
     metadata: {
       ...o.metadata,
       labels: {
+        ...(source.shard !== undefined ? { [SHARD_LABEL]: source.shard } : {}),
         ...o.metadata.labels,
         [SOURCE_NAME_LABEL]: source.name,
         [SOURCE_NAMESPACE_LABEL]: source.namespace,

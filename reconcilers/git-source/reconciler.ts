@@ -17,7 +17,7 @@ import {
 } from '../../controller/runtime/status.ts';
 import type { GitSourceSpec, GitSourceStatus } from '../../crds/git-source.ts';
 import { type GitCredentials, gitCredentials, MissingSecretError } from './credentials.ts';
-import { labelled, ownedBy, pruneDisabled } from './desired.ts';
+import { labelled, ownedBy, pruneDisabled, shardOf } from './desired.ts';
 import { type InventoryEntry, parseInventoryId } from './inventory.ts';
 import { buildFailure, changedAnything, notableResults, summary, syncOutcome } from './report.ts';
 import { reportBack } from './report-back.ts';
@@ -144,7 +144,7 @@ export const gitSourceReconciler = (opts: GitSourceOptions): Reconciler => {
       }
 
       // 3. Apply and prune.
-      const desired = built.objects.map((b) => labelled(b.object, source));
+      const desired = built.objects.map((b) => labelled(b.object, { ...source, shard: shardOf(o) }));
       const result = await sync(ctx.client, source, desired, status.inventory ?? [], {
         prune: spec.prune !== false,
         caches: ctx.caches,

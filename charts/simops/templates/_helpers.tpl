@@ -20,6 +20,17 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
+{{/* The pod labels of a controller Deployment: the main one (shard ""), or one shard's. Distinct
+     components, so that no Deployment's selector picks another's pods. */}}
+{{- define "simops.controllerSelector" -}}
+{{- if .shard -}}
+{{ include "simops.selector" (dict "root" .root "component" "controller-shard") }}
+simops.dev/shard: {{ .shard | quote }}
+{{- else -}}
+{{ include "simops.selector" (dict "root" .root "component" "controller") }}
+{{- end -}}
+{{- end -}}
+
 {{- define "simops.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
