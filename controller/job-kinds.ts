@@ -2,6 +2,13 @@
 // submits (through the BullMQ runner when REDIS_URL is set) and what a worker runs for it, the same
 // work function the in-process runner runs.
 
+import {
+  type ChaosJobDetail,
+  type ChaosJobInput,
+  type ChaosJobResult,
+  chaosJob,
+  hookSecretFrom,
+} from '../reconcilers/chaos-scenario/job.ts';
 import { randomRunId } from '../reconcilers/simulation-run/artifacts/run-id.ts';
 import {
   type SimulationJobInput,
@@ -22,9 +29,10 @@ export interface WorkerDeps {
   log: Log;
 }
 
-export interface JobKind<I, R> {
+/** `P`: the progress detail the work reports (a chaos run's live figures). */
+export interface JobKind<I, R, P = unknown> {
   queue: string;
-  work(deps: WorkerDeps): JobWork<I, R>;
+  work(deps: WorkerDeps): JobWork<I, R, P>;
   /** Applied once, when the controller queues the job. */
   prepare?(input: I): I;
 }
@@ -40,9 +48,17 @@ export const SIMULATION_RUN_JOBS: JobKind<SimulationJobInput, SimulationJobResul
       : input,
 };
 
+// The run id is part of the input (the reconciler derives it from the object), so a retry writes the
+// same run directory; the hook secret is read by the worker with its own client, never queued.
+export const CHAOS_SCENARIO_JOBS: JobKind<ChaosJobInput, ChaosJobResult, ChaosJobDetail> = {
+  queue: 'chaos-scenario',
+  work: (deps) => chaosJob({ artifactDir: deps.artifactDir, hookSecret: hookSecretFrom(deps.client) }),
+};
+
 /** Every queue a worker serves. */
-export const WORKER_JOBS: { queue: string; work(deps: WorkerDeps): JobWork<never, unknown> }[] = [
+export const WORKER_JOBS: { queue: string; work(deps: WorkerDeps): JobWork<never, unknown, never> }[] = [
   SIMULATION_RUN_JOBS,
+  CHAOS_SCENARIO_JOBS,
 ];
 
 /** The controller's side of the queues. */
@@ -51,8 +67,11 @@ export interface JobQueues {
   log: Log;
 }
 
-export const queuedJobs = <I, R>(queues: JobQueues, kind: JobKind<I, R>): JobRunner<I, R> =>
-  bullmqJobs<I, R>({
+export const queuedJobs = <I, R, P = unknown>(
+  queues: JobQueues,
+  kind: JobKind<I, R, P>,
+): JobRunner<I, R, P> =>
+  bullmqJobs<I, R, P>({
     connection: queues.connection,
     log: queues.log,
     queue: kind.queue,
