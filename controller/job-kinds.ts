@@ -9,6 +9,8 @@ import {
   chaosJob,
   hookSecretFrom,
 } from '../reconcilers/chaos-scenario/job.ts';
+import { type FlowJobDetail, type FlowJobInput, flowJob } from '../reconcilers/sandbox/flow-job.ts';
+import { chromiumFlowRunner, type FlowOutcome } from '../reconcilers/sandbox/flow-runner.ts';
 import { randomRunId } from '../reconcilers/simulation-run/artifacts/run-id.ts';
 import {
   type SimulationJobInput,
@@ -55,10 +57,18 @@ export const CHAOS_SCENARIO_JOBS: JobKind<ChaosJobInput, ChaosJobResult, ChaosJo
   work: (deps) => chaosJob({ artifactDir: deps.artifactDir, hookSecret: hookSecretFrom(deps.client) }),
 };
 
+// A Sandbox's flow run in the worker's Chromium against the sandbox's URL; the screenshots go to the
+// worker's artifact directory (the controller's volume), under the path the input names.
+export const SANDBOX_FLOW_JOBS: JobKind<FlowJobInput, FlowOutcome, FlowJobDetail> = {
+  queue: 'sandbox-flow',
+  work: (deps) => flowJob({ artifactDir: deps.artifactDir, browser: chromiumFlowRunner() }),
+};
+
 /** Every queue a worker serves. */
 export const WORKER_JOBS: { queue: string; work(deps: WorkerDeps): JobWork<never, unknown, never> }[] = [
   SIMULATION_RUN_JOBS,
   CHAOS_SCENARIO_JOBS,
+  SANDBOX_FLOW_JOBS,
 ];
 
 /** The controller's side of the queues. */

@@ -294,6 +294,12 @@ export const sandboxStatus = (input: StatusInput): StatusDecision => {
         });
       if (obs?.degraded)
         return result(phase, { kind: 'failed', reason: 'ListenerDown', message: obs.degraded });
+      if (obs?.queueUnavailable)
+        return result(phase, {
+          kind: 'failed',
+          reason: 'QueueUnavailable',
+          message: `a flow waits for the job queue: ${obs.queueUnavailable}`,
+        });
       const what =
         state === 'Seeding' ? 'seeding data' : state === 'RunningFlows' ? 'running flows' : undefined;
       return result(phase, {

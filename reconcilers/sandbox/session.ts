@@ -1,8 +1,9 @@
 // One sandbox's life on a runtime, driven toward what the reconciler wants: provision → start →
 // (seed once) → (spec flows once per start) → (flows asked by annotation) → (snapshots asked in the
-// spec) → Ready; Stopped; destroyed. Work runs here, off the reconcile loop; every change of state
-// calls `onChange` (the reconciler enqueues the sandbox) and the reconciler writes status from
-// `observe()`. A change of what is wanted aborts the operation under way.
+// spec) → Ready; Stopped; destroyed. Work runs here, off the reconcile loop (flow runs are jobs, in
+// this process or on workers: flow-job.ts); every change of state calls `onChange` (the reconciler
+// enqueues the sandbox) and the reconciler writes status from `observe()`. A change of what is
+// wanted aborts the operation under way.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
@@ -87,6 +88,8 @@ export interface Observation {
   verified?: string;
   /** A running environment that stopped answering (re-checked every heartbeat interval). */
   degraded?: string;
+  /** Set while a flow's job waits for a job queue (Redis) that cannot be reached: why. */
+  queueUnavailable?: string;
 }
 
 const now = () => `${new Date().toISOString().slice(0, 19)}Z`;
@@ -425,8 +428,17 @@ export class Session {
         };
       } else {
         outcome = await this.guarded((signal) =>
-          this.deps.flows.run(flow, { baseUrl: this.obs.endpoint!, outDir: dir, signal }),
+          this.deps.flows.run(flow, {
+            baseUrl: this.obs.endpoint!,
+            outDir: dir,
+            signal,
+            onProgress: (p) => {
+              this.obs = { ...this.obs, queueUnavailable: p.queueUnavailable };
+              this.pushRun({ ...record, steps: p.steps });
+            },
+          }),
         );
+        if (this.obs.queueUnavailable) this.obs = { ...this.obs, queueUnavailable: undefined };
       }
       if (outcome.result !== 'Passed') allPassed = false;
       flowRunsTotal.inc({ result: outcome.result });
