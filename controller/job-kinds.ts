@@ -11,6 +11,7 @@ import {
 } from '../reconcilers/chaos-scenario/job.ts';
 import { type FlowJobDetail, type FlowJobInput, flowJob } from '../reconcilers/sandbox/flow-job.ts';
 import { chromiumFlowRunner, type FlowOutcome } from '../reconcilers/sandbox/flow-runner.ts';
+import { type Snapshot, type SnapshotJobInput, snapshotJob } from '../reconcilers/sandbox/snapshot-job.ts';
 import { randomRunId } from '../reconcilers/simulation-run/artifacts/run-id.ts';
 import {
   type SimulationJobInput,
@@ -64,11 +65,19 @@ export const SANDBOX_FLOW_JOBS: JobKind<FlowJobInput, FlowOutcome, FlowJobDetail
   work: (deps) => flowJob({ artifactDir: deps.artifactDir, browser: chromiumFlowRunner() }),
 };
 
+// A snapshot's archive of a quiesced sandbox's working directory, into the snapshot store: both on
+// the artifact volume the worker shares with the controller.
+export const SANDBOX_SNAPSHOT_JOBS: JobKind<SnapshotJobInput, Snapshot> = {
+  queue: 'sandbox-snapshot',
+  work: (deps) => snapshotJob({ artifactDir: deps.artifactDir }),
+};
+
 /** Every queue a worker serves. */
 export const WORKER_JOBS: { queue: string; work(deps: WorkerDeps): JobWork<never, unknown, never> }[] = [
   SIMULATION_RUN_JOBS,
   CHAOS_SCENARIO_JOBS,
   SANDBOX_FLOW_JOBS,
+  SANDBOX_SNAPSHOT_JOBS,
 ];
 
 /** The controller's side of the queues. */

@@ -12,6 +12,7 @@ import {
   type JobQueues,
   queuedJobs,
   SANDBOX_FLOW_JOBS,
+  SANDBOX_SNAPSHOT_JOBS,
   SIMULATION_RUN_JOBS,
 } from './job-kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
@@ -56,6 +57,7 @@ export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
         artifactDir: opts.artifactDir,
         processRuntime: opts.processRuntime ?? false,
         flowJobs: opts.queues && (() => queuedJobs(opts.queues!, SANDBOX_FLOW_JOBS)),
+        snapshotJobs: opts.queues && (() => queuedJobs(opts.queues!, SANDBOX_SNAPSHOT_JOBS)),
       }),
       chaosScenarioReconciler({
         artifactDir: opts.artifactDir,

@@ -136,7 +136,7 @@ program
 program
   .command('worker')
   .description(
-    'run the long jobs the controller queues on Redis (REDIS_URL): simulation evaluations, chaos runs, browser flows',
+    'run the long jobs the controller queues on Redis (REDIS_URL): simulation evaluations, chaos runs, browser flows, snapshot archives',
   )
   .option('--redis-url <url>', 'the job queue (default: REDIS_URL)')
   .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)')

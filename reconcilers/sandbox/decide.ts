@@ -269,6 +269,12 @@ export const sandboxStatus = (input: StatusInput): StatusDecision => {
       });
     }
     case 'Snapshotting':
+      if (obs?.queueUnavailable)
+        return result('Snapshotting', {
+          kind: 'failed',
+          reason: 'QueueUnavailable',
+          message: `services quiesced: the snapshot waits for the job queue: ${obs.queueUnavailable}`,
+        });
       return result('Snapshotting', {
         kind: 'progressing',
         reason: 'Snapshotting',

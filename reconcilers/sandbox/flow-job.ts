@@ -5,9 +5,10 @@
 // passes its progress (the steps so far, the queue being unreachable) on, cancels it when the
 // session's operation is aborted, and resolves with the outcome.
 import { rm } from 'node:fs/promises';
-import { basename, isAbsolute, join, relative } from 'node:path';
-import type { JobContext, JobRunner, JobState } from '../simulation-run/jobs.ts';
+import { basename } from 'node:path';
+import { awaitJob, type JobContext, type JobRunner, type JobState } from '../simulation-run/jobs.ts';
 import type { FlowT } from '../simulator/config.ts';
+import { relativeToArtifacts, underArtifacts } from './artifact-path.ts';
 import type { FlowOutcome, FlowRunner, StepOutcome } from './flow-runner.ts';
 
 export interface FlowJobInput {
@@ -31,17 +32,10 @@ export interface FlowJobDeps {
   browser: FlowRunner;
 }
 
-/** `rel` under `root`, refusing a path that leaves it. */
-const under = (root: string, rel: string): string => {
-  if (isAbsolute(rel) || rel.split(/[\\/]/).includes('..'))
-    throw new Error(`the flow's artifact path ${JSON.stringify(rel)} is not under the artifact directory`);
-  return join(root, rel);
-};
-
 export const flowJob =
   (deps: FlowJobDeps) =>
   async (input: FlowJobInput, ctx: JobContext<FlowJobDetail>): Promise<FlowOutcome> => {
-    const outDir = under(deps.artifactDir, input.outDir);
+    const outDir = underArtifacts(deps.artifactDir, input.outDir);
     // A job run again (its worker died) starts from an empty directory: one set of artifacts.
     await rm(outDir, { recursive: true, force: true });
     ctx.stage('evaluating');
@@ -67,39 +61,26 @@ const outcomeOf = (s: JobState<FlowOutcome, FlowJobDetail>, startedMs: number): 
 
 /** A FlowRunner whose runs are jobs on `jobs`, one per flow run of the sandbox `key`. */
 export const jobFlowRunner = (jobs: FlowJobs, opts: { key: string; artifactDir: string }): FlowRunner => ({
-  run(flow, run) {
+  async run(flow, run) {
     // The run's directory is named by its run id: the job's id, unique to this run of this sandbox.
     const id = `${opts.key}/${basename(run.outDir)}`;
     const startedMs = performance.now();
-    return new Promise<FlowOutcome>((resolve) => {
-      let last = '';
-      const update = () => {
-        const s = jobs.get(id);
-        if (!s) return;
+    let last = '';
+    const input: FlowJobInput = {
+      baseUrl: run.baseUrl,
+      flow,
+      outDir: relativeToArtifacts(opts.artifactDir, run.outDir),
+      ...(run.stepTimeoutMs !== undefined ? { stepTimeoutMs: run.stepTimeoutMs } : {}),
+    };
+    const end = await awaitJob(jobs, id, 1, input, {
+      signal: run.signal,
+      onState: (s) => {
         const seen = JSON.stringify([s.detail?.steps.length, s.queueUnavailable]);
-        if (seen !== last && !s.done) {
-          last = seen;
-          run.onProgress?.({ steps: s.detail?.steps ?? [], queueUnavailable: s.queueUnavailable });
-        }
-        if (!s.done) return;
-        off();
-        run.signal?.removeEventListener('abort', cancel);
-        jobs.forget(id);
-        resolve(outcomeOf(s, startedMs));
-      };
-      const off = jobs.onUpdate((changed) => {
-        if (changed === id) update();
-      });
-      const cancel = () => void jobs.cancel(id);
-      run.signal?.addEventListener('abort', cancel, { once: true });
-      jobs.submit(id, 1, {
-        baseUrl: run.baseUrl,
-        flow,
-        outDir: relative(opts.artifactDir, run.outDir),
-        ...(run.stepTimeoutMs !== undefined ? { stepTimeoutMs: run.stepTimeoutMs } : {}),
-      });
-      if (run.signal?.aborted) cancel();
-      update();
+        if (seen === last) return;
+        last = seen;
+        run.onProgress?.({ steps: s.detail?.steps ?? [], queueUnavailable: s.queueUnavailable });
+      },
     });
+    return outcomeOf(end, startedMs);
   },
 });

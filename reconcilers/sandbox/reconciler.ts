@@ -45,6 +45,7 @@ import { objectName, SANDBOX_LABEL } from './pod.ts';
 import { type ProcessRuntimeOptions, processRuntime, sandboxDir } from './process-runtime.ts';
 import type { Runtime, SandboxPlan } from './runtime.ts';
 import { Session, type Wanted } from './session.ts';
+import { jobSnapshotArchiver, type SnapshotJobs, snapshotJob } from './snapshot-job.ts';
 
 export const SANDBOX = simopsKind('Sandbox');
 export const FINALIZER = 'simops.dev/sandbox';
@@ -60,6 +61,8 @@ export interface SandboxOptions {
   flows?: FlowRunner;
   /** Another runner of flow jobs (workers); by default flow runs are jobs in this process. */
   flowJobs?: () => FlowJobs;
+  /** Another runner of snapshot jobs (workers); by default snapshots are archived in this process. */
+  snapshotJobs?: () => SnapshotJobs;
   /** Tuning of the process runtime (tests). */
   process?: Partial<ProcessRuntimeOptions>;
 }
@@ -99,6 +102,7 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
   const root = join(opts.artifactDir, 'sandboxes');
   const snapshots = join(opts.artifactDir, 'snapshots');
   let flowJobs: FlowJobs | undefined;
+  let snapshotJobs: SnapshotJobs | undefined;
   let runtimes: { process: Runtime; kubernetes: Runtime } | undefined;
   let enqueue: ((r: Request) => void) | undefined;
   /** Set when the controller stops: no new session may start (a reconcile may still be in flight). */
@@ -112,6 +116,7 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
       s = new Session({
         runtime,
         flows: jobFlowRunner(flowJobs!, { key, artifactDir: opts.artifactDir }),
+        snapshots: jobSnapshotArchiver(snapshotJobs!, { key, artifactDir: opts.artifactDir }),
         artifactRoot: dir,
         runDir: join(dir, 'run'),
         onChange: () => enqueue?.(req),
@@ -383,6 +388,9 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
           flowJob({ artifactDir: opts.artifactDir, browser: opts.flows ?? chromiumFlowRunner() }),
           { concurrency: MAX_BROWSERS, progressIntervalMs: 250 },
         );
+      snapshotJobs =
+        opts.snapshotJobs?.() ??
+        inProcessJobs(snapshotJob({ artifactDir: opts.artifactDir }), { concurrency: 2 });
       runtimes = {
         process: processRuntime({ root, snapshotDir: snapshots, ...opts.process }),
         kubernetes: kubernetesRuntime({ client: ctx.client }),
@@ -405,7 +413,7 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
         await informer.stop();
         await Promise.all([...sessions.values()].map((s) => s.shutdown()));
         sessions.clear();
-        await flowJobs?.stop();
+        await Promise.all([flowJobs?.stop(), snapshotJobs?.stop()]);
         await runtimes?.process.shutdown();
       };
     },

@@ -1,12 +1,14 @@
-// A Sandbox's flows run as jobs on `simops worker` processes (the real CLI) through a real
-// redis-server: the controller (REDIS_URL) runs the sandbox's processes and queues each flow run
-// on the `sandbox-flow` queue; the worker runs it in its own headless Chromium against the
-// sandbox's URL and writes the screenshots into the shared artifact directory.
+// A Sandbox's flows and snapshots run as jobs on `simops worker` processes (the real CLI) through a
+// real redis-server: the controller (REDIS_URL) runs the sandbox's processes and queues each flow
+// run on the `sandbox-flow` queue, each snapshot's archive on `sandbox-snapshot`; the worker runs
+// the flow in its own headless Chromium against the sandbox's URL and writes the screenshots, and
+// the archive, into the shared artifact directory.
 // 1. The spec's flows pass on the worker, with their steps and PNG screenshots in status.
 // 2. A running flow's steps show in status as it goes; stopping the sandbox cancels it on the worker.
 // 3. Redis down: a requested flow reports QueueUnavailable and runs when Redis is back.
+// 4. A snapshot: the services stop, the worker archives the working directory, they start again.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Embedded } from '../apiserver/embedded.ts';
@@ -29,7 +31,9 @@ const SLOW_FLOW = `    - name: slow
         - {type: wait, duration: 30000}
 `;
 
-describe('Sandbox flows on workers', { skip: !redisAvailable() && 'redis-server is not installed' }, () => {
+describe('Sandbox flows and snapshots on workers', {
+  skip: !redisAvailable() && 'redis-server is not installed',
+}, () => {
   let redis: TestRedis;
   let api: Embedded;
   let controller: Running;
@@ -159,5 +163,26 @@ describe('Sandbox flows on workers', { skip: !redisAvailable() && 'redis-server 
       'Ready again',
       async () => ready(await client().get(SANDBOX, 'default', 'booking-dev'))?.status === 'True',
     );
+  });
+
+  it('archives a snapshot on the worker, and the services start again', async () => {
+    const before = (await statusOf('booking-dev')).endpoint;
+    await client().mergePatch(SANDBOX, 'default', 'booking-dev', {
+      spec: { snapshot: { requestedAt: 'snap-1' } },
+    });
+    const snap = await eventually(
+      'the snapshot',
+      async () => {
+        const s = await statusOf('booking-dev');
+        return s.lastSnapshot?.requestedAt === 'snap-1' && s.phase === 'Ready' && s.lastSnapshot;
+      },
+      30_000,
+    );
+    assert.match(snap.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(snap.artifact, `art_${snap.digest.slice(7, 19)}`);
+    const archive = `${artifactDir}/snapshots/${snap.digest.slice(7)}.tar.gz`;
+    assert.ok(statSync(archive).size > 0, archive);
+    assert.equal(await worker.counter('simops_worker_jobs_total', { queue: 'sandbox-snapshot' }), 1);
+    assert.ok((await statusOf('booking-dev')).endpoint, `the services run again (before: ${before})`);
   });
 });
