@@ -2,6 +2,16 @@
 // submits (through the BullMQ runner when REDIS_URL is set) and what a worker runs for it, the same
 // work function the in-process runner runs.
 
+import {
+  type ChaosJobDetail,
+  type ChaosJobInput,
+  type ChaosJobResult,
+  chaosJob,
+  hookSecretFrom,
+} from '../reconcilers/chaos-scenario/job.ts';
+import { type FlowJobDetail, type FlowJobInput, flowJob } from '../reconcilers/sandbox/flow-job.ts';
+import { chromiumFlowRunner, type FlowOutcome } from '../reconcilers/sandbox/flow-runner.ts';
+import { type Snapshot, type SnapshotJobInput, snapshotJob } from '../reconcilers/sandbox/snapshot-job.ts';
 import { randomRunId } from '../reconcilers/simulation-run/artifacts/run-id.ts';
 import {
   type SimulationJobInput,
@@ -22,9 +32,10 @@ export interface WorkerDeps {
   log: Log;
 }
 
-export interface JobKind<I, R> {
+/** `P`: the progress detail the work reports (a chaos run's live figures). */
+export interface JobKind<I, R, P = unknown> {
   queue: string;
-  work(deps: WorkerDeps): JobWork<I, R>;
+  work(deps: WorkerDeps): JobWork<I, R, P>;
   /** Applied once, when the controller queues the job. */
   prepare?(input: I): I;
 }
@@ -40,9 +51,33 @@ export const SIMULATION_RUN_JOBS: JobKind<SimulationJobInput, SimulationJobResul
       : input,
 };
 
+// The run id is part of the input (the reconciler derives it from the object), so a retry writes the
+// same run directory; the hook secret is read by the worker with its own client, never queued.
+export const CHAOS_SCENARIO_JOBS: JobKind<ChaosJobInput, ChaosJobResult, ChaosJobDetail> = {
+  queue: 'chaos-scenario',
+  work: (deps) => chaosJob({ artifactDir: deps.artifactDir, hookSecret: hookSecretFrom(deps.client) }),
+};
+
+// A Sandbox's flow run in the worker's Chromium against the sandbox's URL; the screenshots go to the
+// worker's artifact directory (the controller's volume), under the path the input names.
+export const SANDBOX_FLOW_JOBS: JobKind<FlowJobInput, FlowOutcome, FlowJobDetail> = {
+  queue: 'sandbox-flow',
+  work: (deps) => flowJob({ artifactDir: deps.artifactDir, browser: chromiumFlowRunner() }),
+};
+
+// A snapshot's archive of a quiesced sandbox's working directory, into the snapshot store: both on
+// the artifact volume the worker shares with the controller.
+export const SANDBOX_SNAPSHOT_JOBS: JobKind<SnapshotJobInput, Snapshot> = {
+  queue: 'sandbox-snapshot',
+  work: (deps) => snapshotJob({ artifactDir: deps.artifactDir }),
+};
+
 /** Every queue a worker serves. */
-export const WORKER_JOBS: { queue: string; work(deps: WorkerDeps): JobWork<never, unknown> }[] = [
+export const WORKER_JOBS: { queue: string; work(deps: WorkerDeps): JobWork<never, unknown, never> }[] = [
   SIMULATION_RUN_JOBS,
+  CHAOS_SCENARIO_JOBS,
+  SANDBOX_FLOW_JOBS,
+  SANDBOX_SNAPSHOT_JOBS,
 ];
 
 /** The controller's side of the queues. */
@@ -51,8 +86,11 @@ export interface JobQueues {
   log: Log;
 }
 
-export const queuedJobs = <I, R>(queues: JobQueues, kind: JobKind<I, R>): JobRunner<I, R> =>
-  bullmqJobs<I, R>({
+export const queuedJobs = <I, R, P = unknown>(
+  queues: JobQueues,
+  kind: JobKind<I, R, P>,
+): JobRunner<I, R, P> =>
+  bullmqJobs<I, R, P>({
     connection: queues.connection,
     log: queues.log,
     queue: kind.queue,

@@ -7,7 +7,14 @@ import { machineReconciler } from '../reconcilers/machine/reconciler.ts';
 import { sandboxReconciler } from '../reconcilers/sandbox/reconciler.ts';
 import { simulationRunReconciler } from '../reconcilers/simulation-run/reconciler.ts';
 import { simulatorReconciler } from '../reconcilers/simulator/reconciler.ts';
-import { type JobQueues, queuedJobs, SIMULATION_RUN_JOBS } from './job-kinds.ts';
+import {
+  CHAOS_SCENARIO_JOBS,
+  type JobQueues,
+  queuedJobs,
+  SANDBOX_FLOW_JOBS,
+  SANDBOX_SNAPSHOT_JOBS,
+  SIMULATION_RUN_JOBS,
+} from './job-kinds.ts';
 import type { Reconciler } from './runtime/reconciler.ts';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -49,8 +56,13 @@ export const allReconcilers = (opts: ReconcilerOptions): ReconcilerSet => {
         cacheDir: opts.cacheDir,
         artifactDir: opts.artifactDir,
         processRuntime: opts.processRuntime ?? false,
+        flowJobs: opts.queues && (() => queuedJobs(opts.queues!, SANDBOX_FLOW_JOBS)),
+        snapshotJobs: opts.queues && (() => queuedJobs(opts.queues!, SANDBOX_SNAPSHOT_JOBS)),
       }),
-      chaosScenarioReconciler({ artifactDir: opts.artifactDir }),
+      chaosScenarioReconciler({
+        artifactDir: opts.artifactDir,
+        jobs: opts.queues && (() => queuedJobs(opts.queues!, CHAOS_SCENARIO_JOBS)),
+      }),
     ],
     handlers: [machines.devices.handler],
   };

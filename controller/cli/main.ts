@@ -143,7 +143,9 @@ program
 
 program
   .command('worker')
-  .description('run the long jobs the controller queues on Redis (REDIS_URL): simulation evaluations')
+  .description(
+    'run the long jobs the controller queues on Redis (REDIS_URL): simulation evaluations, chaos runs, browser flows, snapshot archives',
+  )
   .option('--redis-url <url>', 'the job queue (default: REDIS_URL)')
   .option('--kubeconfig <path>', 'kubeconfig (default: KUBECONFIG, ~/.kube/config, or in-cluster)')
   .option('--health-bind <host:port>', 'metrics and health address', '127.0.0.1:8080')

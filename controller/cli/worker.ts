@@ -1,6 +1,7 @@
-// `simops worker`: runs the long jobs (simulation evaluations, ...) the controller queues on Redis
-// when it has REDIS_URL. Any number of workers may run, in pods or on any machine that reaches Redis,
-// the API server and the artifact directory. SIGTERM stops taking jobs and waits for running ones.
+// `simops worker`: runs the long jobs (simulations, chaos runs, browser flows, snapshots) the
+// controller queues on Redis when it has REDIS_URL. Any number of workers may run, in pods or on any
+// machine that reaches Redis, the API server and the artifact directory. SIGTERM stops taking jobs
+// and waits for running ones.
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { WORKER_JOBS } from '../job-kinds.ts';

@@ -191,6 +191,48 @@ describe('BullMQ job runner', { skip: !redisAvailable() && 'redis-server is not 
     assert.equal(await bull.getJobState(queueJobId('ns/g', 1, { value: 'g', holdMs: 10_000 })), 'unknown');
   });
 
+  it('carries the detail the work reports, and what a cancelled job reported as it stopped', async () => {
+    const queue = `test-${++n}`;
+    const connection = { url: redis.url };
+    type Detail = { ticks: number; final?: string };
+    const runner = bullmqJobs<{ value: string }, string, Detail>({
+      connection,
+      queue,
+      log: silentLog,
+      resyncIntervalMs: 500,
+    });
+    // Reports a tick every 20 ms (throttled to one report a second); when stopped, a final detail
+    // and a result, as a chaos run does.
+    const worker = startJobWorker<{ value: string }, string>({
+      connection,
+      queue,
+      log: silentLog,
+      name: 'detail-worker',
+      progressIntervalMs: 1000,
+      work: async (_input, ctx: JobContext<Detail>) => {
+        ctx.stage('evaluating');
+        let ticks = 0;
+        while (!ctx.signal.aborted) {
+          ctx.progress(0.1, { ticks: ++ticks });
+          await sleep(20);
+        }
+        ctx.progress(0.2, { ticks, final: `stopped after ${ticks}` });
+        return 'stopped';
+      },
+    });
+    closers.push(async () => {
+      await runner.stop();
+      await worker.close();
+    });
+    runner.submit('ns/l', 1, { value: 'l' });
+    await eventually('l reporting', () => (runner.get('ns/l')?.detail?.ticks ?? 0) >= 1);
+    await runner.cancel('ns/l');
+    const l = runner.get('ns/l')!;
+    assert.deepEqual([l.done, l.cancelled], [true, true]);
+    assert.match(l.detail?.final ?? '', /^stopped after \d+$/);
+    assert.equal(l.detail?.final, `stopped after ${l.detail?.ticks}`);
+  });
+
   it('starts afresh when a job of the same id was cancelled earlier and left in the queue', async () => {
     const { runner, bull, startWorker } = setup({ worker: false });
     const input = { value: 'k' };

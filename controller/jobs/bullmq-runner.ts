@@ -6,7 +6,8 @@
 // - One job per object key and generation (job-id.ts): a resubmission, a restarted controller or a
 //   new leader collapses into the job already queued, running or finished.
 // - cancel(): a cancel key any worker checks before and while running the job, a message on the
-//   cancel channel for the worker running it now, removal of a waiting job.
+//   cancel channel for the worker running it now, removal of a waiting job. A running job's last
+//   progress (what the work reported as it stopped) is read before the job is removed.
 // - Redis unreachable for longer than `graceMs`: every job not finished reports `queueUnavailable`
 //   (the reconciler turns it into Ready=False, reason QueueUnavailable); submissions and
 //   cancellations are kept and carried out when Redis is back.
@@ -67,8 +68,8 @@ export interface BullmqRunnerOptions<I> {
   keepFinishedSeconds?: number;
 }
 
-interface Entry<I, R> {
-  state: JobState<R>;
+interface Entry<I, R, P> {
+  state: JobState<R, P>;
   jobId: string;
   data: QueueJobData<I>;
   /** Added to the queue since Redis last lost it. */
@@ -88,7 +89,7 @@ const bounded = (p: Promise<unknown>, ms: number) =>
 const isProgress = (p: unknown): p is QueueProgress =>
   typeof p === 'object' && p !== null && typeof (p as QueueProgress).stage === 'string';
 
-export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> => {
+export const bullmqJobs = <I, R, P = unknown>(opts: BullmqRunnerOptions<I>): JobRunner<I, R, P> => {
   const name = opts.queue;
   const where = describeRedis(opts.connection.url);
   const log = opts.log.child({ queue: name });
@@ -109,8 +110,8 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
   const queue = new Queue<QueueJobData<I>, R>(name, { connection: client, prefix });
   const events = new QueueEvents(name, { connection: redisOptions(opts.connection, true), prefix });
 
-  const entries = new Map<string, Entry<I, R>>();
-  const byJobId = new Map<string, Entry<I, R>>();
+  const entries = new Map<string, Entry<I, R, P>>();
+  const byJobId = new Map<string, Entry<I, R, P>>();
   const listeners = new Set<(id: string) => void>();
   /** Cancellations to carry out when Redis is back. */
   const pendingCancels = new Set<string>();
@@ -124,7 +125,7 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
   const notify = (id: string) => {
     for (const l of listeners) l(id);
   };
-  const live = (e: Entry<I, R>) => entries.get(e.state.id) === e;
+  const live = (e: Entry<I, R, P>) => entries.get(e.state.id) === e;
   const unavailableMessage = () =>
     `the job queue at ${where} is unreachable (${lastError}); the job goes on when it is back`;
 
@@ -151,25 +152,25 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
     }
   };
 
-  const finish = (e: Entry<I, R>, patch: Partial<JobState<R>>) => {
+  const finish = (e: Entry<I, R, P>, patch: Partial<JobState<R, P>>) => {
     if (e.state.done) return;
     Object.assign(e.state, { stage: 'finished', done: true, queueUnavailable: undefined }, patch);
     notify(e.state.id);
   };
 
   /** Applies a progress report; true if the state changed. */
-  const applyProgress = (s: JobState<R>, p: unknown): boolean => {
+  const applyProgress = (s: JobState<R, P>, p: unknown): boolean => {
     if (!isProgress(p) || s.done) return false;
     const before = `${s.stage} ${s.progress} ${s.runId}`;
     s.stage = p.stage;
     s.progress = p.progress;
     if (p.runId !== undefined) s.runId = p.runId;
-    // The reconcilers whose work reports a detail read it as `detail`.
-    if (p.detail !== undefined) (s as JobState<R> & { detail?: unknown }).detail = p.detail;
+    // The work's own detail (a chaos run's live figures), as the worker's JobContext received it.
+    if (p.detail !== undefined) s.detail = p.detail as P;
     return p.detail !== undefined || before !== `${s.stage} ${s.progress} ${s.runId}`;
   };
 
-  const applyJob = (e: Entry<I, R>, job: Job<QueueJobData<I>, R>, state: string) => {
+  const applyJob = (e: Entry<I, R, P>, job: Job<QueueJobData<I>, R>, state: string) => {
     const s = e.state;
     if (state === 'completed') return finish(e, { result: job.returnvalue, progress: 1 });
     if (state === 'failed') {
@@ -194,7 +195,7 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
   };
 
   /** Reads the job from Redis; re-adds it if Redis lost it. Runs one at a time per entry. */
-  const refresh = (e: Entry<I, R>): Promise<void> => {
+  const refresh = (e: Entry<I, R, P>): Promise<void> => {
     if (e.refreshing) {
       e.refreshAgain = true;
       return e.refreshing;
@@ -226,7 +227,7 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
     return e.refreshing;
   };
 
-  const add = (e: Entry<I, R>): Promise<void> => {
+  const add = (e: Entry<I, R, P>): Promise<void> => {
     if (e.adding) return e.adding;
     e.adding = (async () => {
       if (!connected || e.added || e.cancelling || !live(e)) return;
@@ -256,17 +257,20 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
     return e.adding.then(() => (e.added ? refresh(e) : undefined));
   };
 
-  /** Stops a job wherever it is: queued (removed), running (its worker aborts it), or later picked up. */
-  const stopJob = async (jobId: string) => {
+  /** Stops a job wherever it is: queued (removed), running (its worker aborts it), or later picked up.
+   * Resolves with the last progress its worker reported once it stopped (a stopped chaos run's
+   * final figures), if it was running. */
+  const stopJob = async (jobId: string): Promise<unknown> => {
     await client.set(cancelKey(opts.connection, name, jobId), '1', 'EX', CANCEL_TTL_SECONDS);
     await client.publish(cancelChannel(opts.connection, name), jobId);
-    if ((await queue.remove(jobId)) === 1) return;
+    if ((await queue.remove(jobId)) === 1) return undefined;
     const end = Date.now() + cancelTimeoutMs;
     while (Date.now() < end && !stopped) {
       const state = await queue.getJobState(jobId);
       if (state !== 'active') {
+        const last = state === 'unknown' ? undefined : (await Job.fromId(queue, jobId))?.progress;
         await queue.remove(jobId);
-        return;
+        return last;
       }
       await sleep(50);
     }
@@ -274,9 +278,10 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
       { jobId },
       'the cancelled job has not stopped yet; a worker stops it when it sees the cancel key',
     );
+    return undefined;
   };
 
-  const cancelEntry = (e: Entry<I, R> | undefined): Promise<void> => {
+  const cancelEntry = (e: Entry<I, R, P> | undefined): Promise<void> => {
     if (!e || e.state.done) return Promise.resolve();
     if (e.cancelling) return e.cancelling;
     e.cancelling = (async () => {
@@ -284,7 +289,7 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
       // Also when this runner never added it: an earlier controller may have.
       if (connected) {
         try {
-          await stopJob(e.jobId);
+          applyProgress(e.state, await stopJob(e.jobId));
         } catch {
           pendingCancels.add(e.jobId);
         }
@@ -340,7 +345,7 @@ export const bullmqJobs = <I, R>(opts: BullmqRunnerOptions<I>): JobRunner<I, R> 
       const previous = entries.get(id);
       if (previous && !previous.state.done && !previous.cancelling && previous.jobId === jobId) return;
       if (previous && !previous.state.done) void cancelEntry(previous);
-      const e: Entry<I, R> = {
+      const e: Entry<I, R, P> = {
         state: { id, generation, stage: 'queued', progress: 0, done: false, cancelled: false },
         jobId,
         data: { id, generation, input: opts.prepare ? opts.prepare(input) : input },

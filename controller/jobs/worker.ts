@@ -101,15 +101,24 @@ export const startJobWorker = <I, R>(opts: JobWorkerOptions<I, R>): JobWorker =>
     workerJobsActive.inc({ queue });
     const jobLog = log.child({ jobId, attempt: job.attemptsMade + 1 });
     let result: 'completed' | 'failed' | 'cancelled' = 'completed';
+    const report: QueueProgress = { stage: 'validating', progress: 0, worker: opts.name };
+    let sentAt = 0;
+    let unsent = false;
+    let sending: Promise<void> = Promise.resolve();
+    const send = () => {
+      sentAt = Date.now();
+      unsent = false;
+      sending = job.updateProgress({ ...report }).catch(() => {});
+    };
+    /** The last progress on the job before it ends: what a cancelled job reported as it stopped
+     * (a chaos run's final figures) is read by the controller from there. */
+    const flush = async () => {
+      if (unsent) send();
+      await sending;
+    };
     try {
       if ((await cancelledIds([jobId]).catch(() => [])).length) abort.abort(cancelError());
       abort.signal.throwIfAborted();
-      const report: QueueProgress = { stage: 'validating', progress: 0, worker: opts.name };
-      let sentAt = 0;
-      const send = () => {
-        sentAt = Date.now();
-        job.updateProgress({ ...report }).catch(() => {});
-      };
       send();
       const ctx: JobContext = {
         signal: abort.signal,
@@ -123,14 +132,17 @@ export const startJobWorker = <I, R>(opts: JobWorkerOptions<I, R>): JobWorker =>
           report.progress = fraction;
           if (detail !== undefined) report.detail = detail;
           if (Date.now() - sentAt >= progressIntervalMs) send();
+          else unsent = true;
         },
       };
       jobLog.debug({ id: job.data.id, generation: job.data.generation }, 'job started');
       const value = await opts.work(job.data.input, ctx);
+      await flush();
       abort.signal.throwIfAborted();
       return value;
     } catch (err) {
       if (abort.signal.aborted) {
+        await flush();
         result = 'cancelled';
         jobLog.info({ id: job.data.id }, 'job cancelled');
         throw new UnrecoverableError(CANCELLED);

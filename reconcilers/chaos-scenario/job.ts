@@ -1,7 +1,9 @@
 // The job a ChaosScenario run becomes. Its input is plain data (the spec, the resolved target URLs,
 // the run id), so another runner can carry it to a `simops worker`; the hook secret is read by the
 // worker itself, never carried in the input.
+import type { KubeClient } from '../../controller/runtime/kube-client.ts';
 import type { ChaosScenarioSpec } from '../../crds/chaos-scenario.ts';
+import { readSecret } from '../git-source/credentials.ts';
 import type { JobContext } from '../simulation-run/jobs.ts';
 import { type RunArtifacts, runDirectory, writeArtifacts } from './artifacts.ts';
 import { metricsSink, runFinished } from './metrics.ts';
@@ -32,6 +34,17 @@ export interface ChaosJobDeps {
   /** The chaos hook's signing secret, from the Secret the spec names. */
   hookSecret(namespace: string, ref: { name: string; key?: string }): Promise<string | undefined>;
 }
+
+/** Reads the hook secret with `client`: the controller's in process, the worker's own in a worker. */
+export const hookSecretFrom =
+  (client: KubeClient): ChaosJobDeps['hookSecret'] =>
+  async (namespace, ref) => {
+    try {
+      return (await readSecret(client, namespace, ref.name))(ref.key ?? 'secret');
+    } catch {
+      return undefined;
+    }
+  };
 
 export const chaosJob =
   (deps: ChaosJobDeps) =>

@@ -24,9 +24,14 @@ import {
 } from '../../controller/runtime/status.ts';
 import type { ChaosScenarioSpec, ChaosScenarioStatus } from '../../crds/chaos-scenario.ts';
 import type { SandboxStatus } from '../../crds/sandbox.ts';
-import { readSecret } from '../git-source/credentials.ts';
 import { inProcessJobs, type JobRunner } from '../simulation-run/jobs.ts';
-import { type ChaosJobDetail, type ChaosJobInput, type ChaosJobResult, chaosJob } from './job.ts';
+import {
+  type ChaosJobDetail,
+  type ChaosJobInput,
+  type ChaosJobResult,
+  chaosJob,
+  hookSecretFrom,
+} from './job.ts';
 import { resolveScenario } from './resolve.ts';
 import { scheduleDigest } from './schedule.ts';
 import {
@@ -36,6 +41,7 @@ import {
   isSettled,
   progressStatus,
   type RunIdentity,
+  runIdOf,
   stoppedIdle,
   stoppedStatus,
   targetNotAllowed,
@@ -151,7 +157,7 @@ export const chaosScenarioReconciler = (opts: ChaosScenarioOptions): Reconciler 
     if (!target.ok) return target.decision;
     const digest = scheduleDigest(resolved.scenario);
     const name = o.metadata.name!;
-    const runId = `${name.slice(0, 40)}-${digest.digest.slice(7, 15)}-${Date.now().toString(36)}`;
+    const runId = runIdOf(o, digest.digest);
     const run: Submitted = {
       runId,
       seed: resolved.scenario.seed,
@@ -187,16 +193,7 @@ export const chaosScenarioReconciler = (opts: ChaosScenarioOptions): Reconciler 
     kind: CHAOSSCENARIO,
     concurrency: 4,
     start(enqueue, ctx) {
-      const work = chaosJob({
-        artifactDir: opts.artifactDir,
-        hookSecret: async (namespace, ref) => {
-          try {
-            return (await readSecret(ctx.client, namespace, ref.name))(ref.key ?? 'secret');
-          } catch {
-            return undefined;
-          }
-        },
-      });
+      const work = chaosJob({ artifactDir: opts.artifactDir, hookSecret: hookSecretFrom(ctx.client) });
       runner = opts.jobs
         ? opts.jobs(work)
         : inProcessJobs(work, { concurrency: opts.concurrency ?? 4, progressIntervalMs: 400 });

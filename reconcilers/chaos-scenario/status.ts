@@ -1,5 +1,6 @@
 // What a ChaosScenario's status says: pure functions from the run's state to the status fields,
 // the kstatus outcome, the Event to record and when to look again.
+import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../apiserver/types.ts';
 import { isTrue, type Outcome, STALLED } from '../../controller/runtime/conditions.ts';
 import type { EventType } from '../../controller/runtime/events.ts';
@@ -33,6 +34,16 @@ export interface RunIdentity {
   scheduleDigest: string;
   target: string;
 }
+
+/** A run's id: the object's name, its schedule, and what asked for the run (the object's uid,
+ * generation and reconcile request). The same run submitted again (a restarted controller, a new
+ * leader) has the same id, so its queued job collapses into the one already there and a retried job
+ * writes the same run directory; a new generation or reconcile request is a new run. */
+export const runIdOf = (o: KubeObject, scheduleDigest: string): string => {
+  const cause = `${o.metadata.uid ?? ''}/${o.metadata.generation ?? 0}/${requestedAt(o) ?? ''}`;
+  const suffix = createHash('sha256').update(cause).digest('hex').slice(0, 8);
+  return `${(o.metadata.name ?? '').slice(0, 40)}-${scheduleDigest.slice(7, 15)}-${suffix}`;
+};
 
 /** Fields of a finished run, cleared when a new one starts. */
 const CLEARED: Fields = {
@@ -112,7 +123,10 @@ export const progressStatus = (job: JobState<ChaosJobResult, ChaosJobDetail>, ru
       ...(d ? { progress: progressFields(d) } : { progress: undefined }),
       ...(job.startedAt && !queued ? { startedAt: job.startedAt } : {}),
     },
-    outcome: { kind: 'progressing', reason: queued ? 'Queued' : 'Running', message },
+    // The job queue (Redis) unreachable: not Ready, nor stalled, since the run goes on when it is back.
+    outcome: job.queueUnavailable
+      ? { kind: 'failed', reason: 'QueueUnavailable', message: `${run.runId}: ${job.queueUnavailable}` }
+      : { kind: 'progressing', reason: queued ? 'Queued' : 'Running', message },
   };
 };
 

@@ -220,6 +220,29 @@ describe('sandbox status', () => {
     assert.equal(failed.fields.phase, 'Failed');
     assert.equal(failed.fields.endpoint, undefined);
     assert.equal(failed.outcome.kind, 'stalled');
+    const waiting = sandboxStatus({
+      o,
+      now,
+      mode: 'running',
+      expiry: exp,
+      obs: {
+        state: 'RunningFlows',
+        endpoint: 'http://127.0.0.1:5',
+        services: [{ name: 'web', state: 'Running', restarts: 0 }],
+        flowRuns: [],
+        queueUnavailable: 'the job queue at redis://redis:6379 is unreachable (ECONNREFUSED)',
+      },
+    });
+    assert.equal(waiting.fields.phase, 'RunningFlows');
+    assert.equal(waiting.fields.endpoint, 'http://127.0.0.1:5', 'the services still run');
+    assert.deepEqual(
+      [waiting.outcome.kind, waiting.outcome.reason, waiting.outcome.message],
+      [
+        'failed',
+        'QueueUnavailable',
+        'a flow waits for the job queue: the job queue at redis://redis:6379 is unreachable (ECONNREFUSED)',
+      ],
+    );
   });
 
   it('says Stopped for operatingMode Stopped and Expired after the timeout', () => {

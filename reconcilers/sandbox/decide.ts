@@ -269,6 +269,12 @@ export const sandboxStatus = (input: StatusInput): StatusDecision => {
       });
     }
     case 'Snapshotting':
+      if (obs?.queueUnavailable)
+        return result('Snapshotting', {
+          kind: 'failed',
+          reason: 'QueueUnavailable',
+          message: `services quiesced: the snapshot waits for the job queue: ${obs.queueUnavailable}`,
+        });
       return result('Snapshotting', {
         kind: 'progressing',
         reason: 'Snapshotting',
@@ -294,6 +300,12 @@ export const sandboxStatus = (input: StatusInput): StatusDecision => {
         });
       if (obs?.degraded)
         return result(phase, { kind: 'failed', reason: 'ListenerDown', message: obs.degraded });
+      if (obs?.queueUnavailable)
+        return result(phase, {
+          kind: 'failed',
+          reason: 'QueueUnavailable',
+          message: `a flow waits for the job queue: ${obs.queueUnavailable}`,
+        });
       const what =
         state === 'Seeding' ? 'seeding data' : state === 'RunningFlows' ? 'running flows' : undefined;
       return result(phase, {

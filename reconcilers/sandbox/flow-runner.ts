@@ -36,6 +36,15 @@ export interface FlowRunOptions {
   signal?: AbortSignal;
   /** A step's default timeout (default 5 s); a step's timeoutMs overrides it. */
   stepTimeoutMs?: number;
+  /** Called as the run goes (after each step). */
+  onProgress?: (p: FlowProgress) => void;
+}
+
+export interface FlowProgress {
+  /** The steps run so far. */
+  steps: StepOutcome[];
+  /** Set while the run waits for a job queue that cannot be reached: why. */
+  queueUnavailable?: string;
 }
 
 export interface FlowRunner {
@@ -194,7 +203,7 @@ const runStep = async (
 };
 
 /** At most this many browsers at once in this process. */
-const MAX_BROWSERS = 2;
+export const MAX_BROWSERS = 2;
 let running = 0;
 const waiting: (() => void)[] = [];
 const slot = async () => {
@@ -245,6 +254,7 @@ export const chromiumFlowRunner = (executablePath = DEFAULT_CHROMIUM): FlowRunne
           const r = await runStep(page, step, { ...opts, timeoutMs, errors: found });
           if (r.screenshot) screenshots.push(r.screenshot);
           steps.push({ ...base, result: 'Passed', durationMs: Math.round(performance.now() - t0), ...r });
+          opts.onProgress?.({ steps: [...steps] });
         } catch (err) {
           const message = opts.signal?.aborted
             ? 'the run was cancelled'

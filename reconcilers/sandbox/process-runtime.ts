@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backoffDelay } from '../../controller/runtime/work-queue.ts';
-import { archiveDirectory, extractArchive } from './archive.ts';
+import { extractArchive } from './archive.ts';
 import { checkListener, describeTarget, type ListenerTarget, waitForListeners } from './health.ts';
 import { type LogFile, openLogFile } from './log-file.ts';
 import { freePort, isFree } from './ports.ts';
@@ -22,16 +22,16 @@ import {
   serviceEnv,
 } from './process-command.ts';
 import { type Spawned, spawnGroup, stopGroup, sweepPidFiles } from './process-group.ts';
-import type {
-  ArtifactManifest,
-  CommandResult,
-  Environment,
-  Runtime,
-  SandboxPlan,
-  ServiceStatus,
+import {
+  type ArtifactManifest,
+  type CommandResult,
+  type Environment,
+  MANIFEST_FILE,
+  type Runtime,
+  type SandboxPlan,
+  type ServiceStatus,
 } from './runtime.ts';
-
-export const MANIFEST_FILE = '.simops-artifact.json';
+import type { SnapshotSource } from './snapshot-job.ts';
 
 export interface ProcessRuntimeOptions {
   /** Sandbox directories go under `<root>/<namespace>/<name>/`. */
@@ -340,13 +340,8 @@ export const processRuntime = (opts: ProcessRuntimeOptions): Runtime => {
       return undefined;
     }
 
-    async archive(layer: 'base' | 'data'): Promise<{ digest: string; path: string }> {
-      const manifest: ArtifactManifest = { ...this.manifest!, layer };
-      const a = await archiveDirectory(this.workDir, opts.snapshotDir, {
-        skip: (rel) => rel === MANIFEST_FILE,
-        extra: [{ path: MANIFEST_FILE, content: Buffer.from(JSON.stringify(manifest)) }],
-      });
-      return { digest: a.digest, path: a.path };
+    snapshotSource(layer: 'base' | 'data'): SnapshotSource {
+      return { workDir: this.workDir, snapshotDir: opts.snapshotDir, manifest: { ...this.manifest!, layer } };
     }
 
     async exec(

@@ -22,6 +22,7 @@ import type { Condition } from '../../crds/common.ts';
 import type { SandboxSpec, SandboxStatus } from '../../crds/sandbox.ts';
 import type { SimulatorStatus } from '../../crds/simulator.ts';
 import { readSecret } from '../git-source/credentials.ts';
+import { inProcessJobs } from '../simulation-run/jobs.ts';
 import { addArtifact, markVerified, SIMULATOR, updateArtifacts } from '../simulator/artifacts.ts';
 import { hashOf } from '../simulator/config.ts';
 import { loadConfig, SourceUnavailableError } from '../simulator/load-config.ts';
@@ -37,12 +38,14 @@ import {
   sandboxStatus,
   snapshotLayer,
 } from './decide.ts';
-import { chromiumFlowRunner, type FlowRunner } from './flow-runner.ts';
+import { type FlowJobs, flowJob, jobFlowRunner } from './flow-job.ts';
+import { chromiumFlowRunner, type FlowRunner, MAX_BROWSERS } from './flow-runner.ts';
 import { kubernetesRuntime, POD, SERVICE } from './kubernetes-runtime.ts';
 import { objectName, SANDBOX_LABEL } from './pod.ts';
 import { type ProcessRuntimeOptions, processRuntime, sandboxDir } from './process-runtime.ts';
 import type { Runtime, SandboxPlan } from './runtime.ts';
 import { Session, type Wanted } from './session.ts';
+import { jobSnapshotArchiver, type SnapshotJobs, snapshotJob } from './snapshot-job.ts';
 
 export const SANDBOX = simopsKind('Sandbox');
 export const FINALIZER = 'simops.dev/sandbox';
@@ -54,8 +57,12 @@ export interface SandboxOptions {
   artifactDir: string;
   /** The process runtime runs commands from git: on in embedded mode, off in a cluster unless enabled. */
   processRuntime: boolean;
-  /** Flow runner (default: Chromium through playwright-core). */
+  /** The browser that runs flows in this process (default: Chromium through playwright-core). */
   flows?: FlowRunner;
+  /** Another runner of flow jobs (workers); by default flow runs are jobs in this process. */
+  flowJobs?: () => FlowJobs;
+  /** Another runner of snapshot jobs (workers); by default snapshots are archived in this process. */
+  snapshotJobs?: () => SnapshotJobs;
   /** Tuning of the process runtime (tests). */
   process?: Partial<ProcessRuntimeOptions>;
 }
@@ -94,7 +101,8 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
   const sessionRuntime = new Map<string, string>();
   const root = join(opts.artifactDir, 'sandboxes');
   const snapshots = join(opts.artifactDir, 'snapshots');
-  const flows = opts.flows ?? chromiumFlowRunner();
+  let flowJobs: FlowJobs | undefined;
+  let snapshotJobs: SnapshotJobs | undefined;
   let runtimes: { process: Runtime; kubernetes: Runtime } | undefined;
   let enqueue: ((r: Request) => void) | undefined;
   /** Set when the controller stops: no new session may start (a reconcile may still be in flight). */
@@ -107,7 +115,8 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
       const dir = sandboxDir(root, req.namespace, req.name);
       s = new Session({
         runtime,
-        flows,
+        flows: jobFlowRunner(flowJobs!, { key, artifactDir: opts.artifactDir }),
+        snapshots: jobSnapshotArchiver(snapshotJobs!, { key, artifactDir: opts.artifactDir }),
         artifactRoot: dir,
         runDir: join(dir, 'run'),
         onChange: () => enqueue?.(req),
@@ -373,6 +382,15 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
     concurrency: 4,
     start(queue, ctx) {
       enqueue = queue;
+      flowJobs =
+        opts.flowJobs?.() ??
+        inProcessJobs(
+          flowJob({ artifactDir: opts.artifactDir, browser: opts.flows ?? chromiumFlowRunner() }),
+          { concurrency: MAX_BROWSERS, progressIntervalMs: 250 },
+        );
+      snapshotJobs =
+        opts.snapshotJobs?.() ??
+        inProcessJobs(snapshotJob({ artifactDir: opts.artifactDir }), { concurrency: 2 });
       runtimes = {
         process: processRuntime({ root, snapshotDir: snapshots, ...opts.process }),
         kubernetes: kubernetesRuntime({ client: ctx.client }),
@@ -395,6 +413,7 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
         await informer.stop();
         await Promise.all([...sessions.values()].map((s) => s.shutdown()));
         sessions.clear();
+        await Promise.all([flowJobs?.stop(), snapshotJobs?.stop()]);
         await runtimes?.process.shutdown();
       };
     },

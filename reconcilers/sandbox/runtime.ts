@@ -4,6 +4,7 @@ import type { Static } from '@sinclair/typebox';
 import type { ServiceState } from '../../crds/sandbox.ts';
 import type { ResolvedDataset } from '../simulator/config.ts';
 import type { Repository } from '../simulator/repository.ts';
+import type { SnapshotSource } from './snapshot-job.ts';
 
 export type ServiceStatus = Static<typeof ServiceState>;
 
@@ -25,6 +26,9 @@ export interface SandboxPlan {
   /** Secret variables of each service, read when the services start (never logged). */
   secrets: (serviceNames: readonly string[]) => Promise<Record<string, Record<string, string>>>;
 }
+
+/** The file in a snapshot's archive that holds its manifest. */
+export const MANIFEST_FILE = '.simops-artifact.json';
 
 /** The archive manifest of a snapshot: what runs in the restored directory. */
 export interface ArtifactManifest {
@@ -59,8 +63,9 @@ export interface Environment {
   check(): Promise<string | undefined>;
   /** Process runtime: the working directory. */
   readonly workDir?: string;
-  /** Snapshots of a stopped environment (process runtime only). */
-  archive?(layer: 'base' | 'data'): Promise<{ digest: string; path: string }>;
+  /** What a snapshot of the stopped environment archives (process runtime only): the working
+   * directory, the snapshot store and the manifest; the archive itself is a job (snapshot-job.ts). */
+  snapshotSource?(layer: 'base' | 'data'): SnapshotSource;
   /** Runs a command in the working directory (process runtime only). */
   exec?(
     command: string,

@@ -1,7 +1,8 @@
 // One sandbox's life on a runtime, driven toward what the reconciler wants: provision → start →
 // (seed once) → (spec flows once per start) → (flows asked by annotation) → (snapshots asked in the
-// spec) → Ready; Stopped; destroyed. Work runs here, off the reconcile loop; every change of state
-// calls `onChange` (the reconciler enqueues the sandbox) and the reconciler writes status from
+// spec) → Ready; Stopped; destroyed. Work runs here, off the reconcile loop (flow runs and snapshot
+// archives are jobs, in this process or on workers: flow-job.ts, snapshot-job.ts); every change of
+// state calls `onChange` (the reconciler enqueues the sandbox) and the reconciler writes status from
 // `observe()`. A change of what is wanted aborts the operation under way.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { FlowT } from '../simulator/config.ts';
 import type { FlowOutcome, FlowRunner } from './flow-runner.ts';
 import { flowDurationSeconds, flowRunsTotal, sandboxStartSeconds } from './metrics.ts';
 import type { Environment, Runtime, SandboxPlan, ServiceStatus } from './runtime.ts';
+import type { SnapshotArchiver } from './snapshot-job.ts';
 
 export type SeedStepT = Static<typeof SeedStep>;
 
@@ -87,6 +89,8 @@ export interface Observation {
   verified?: string;
   /** A running environment that stopped answering (re-checked every heartbeat interval). */
   degraded?: string;
+  /** Set while a flow's or a snapshot's job waits for a job queue (Redis) that cannot be reached: why. */
+  queueUnavailable?: string;
 }
 
 const now = () => `${new Date().toISOString().slice(0, 19)}Z`;
@@ -97,6 +101,7 @@ class Changed extends Error {}
 export interface SessionDeps {
   runtime: Runtime;
   flows: FlowRunner;
+  snapshots: SnapshotArchiver;
   /** Where flow runs write screenshots: `<artifactRoot>/flows/<run id>/`. */
   artifactRoot: string;
   /** Where the once-only markers go (seeded). */
@@ -425,8 +430,17 @@ export class Session {
         };
       } else {
         outcome = await this.guarded((signal) =>
-          this.deps.flows.run(flow, { baseUrl: this.obs.endpoint!, outDir: dir, signal }),
+          this.deps.flows.run(flow, {
+            baseUrl: this.obs.endpoint!,
+            outDir: dir,
+            signal,
+            onProgress: (p) => {
+              this.obs = { ...this.obs, queueUnavailable: p.queueUnavailable };
+              this.pushRun({ ...record, steps: p.steps });
+            },
+          }),
         );
+        if (this.obs.queueUnavailable) this.obs = { ...this.obs, queueUnavailable: undefined };
       }
       if (outcome.result !== 'Passed') allPassed = false;
       flowRunsTotal.inc({ result: outcome.result });
@@ -455,7 +469,8 @@ export class Session {
   private async takeSnapshot(req: { requestedAt: string; layer: 'base' | 'data'; dataset: string }) {
     const env = this.env!;
     const base: SnapshotRecord = { requestedAt: req.requestedAt, layer: req.layer, dataset: req.dataset };
-    if (!env.archive) {
+    const src = env.snapshotSource?.(req.layer);
+    if (!src) {
       this.set({ snapshot: { ...base, error: 'snapshots need the process runtime' } });
       return;
     }
@@ -465,10 +480,17 @@ export class Session {
     this.running = false;
     let record: SnapshotRecord;
     try {
-      const a = await env.archive(req.layer);
+      const a = await this.guarded((signal) =>
+        this.deps.snapshots.archive(src, {
+          request: req.requestedAt,
+          signal,
+          onQueueUnavailable: (queueUnavailable) => this.set({ queueUnavailable }),
+        }),
+      );
       const hex = a.digest.replace(/^sha256:/, '');
       record = { ...base, artifact: `art_${hex.slice(0, 12)}`, digest: a.digest, created: now() };
     } catch (err) {
+      if (err instanceof Changed) throw err; // what is wanted changed: the loop starts what it is now
       record = { ...base, error: err instanceof Error ? err.message : String(err) };
     }
     this.set({ snapshot: record, state: 'StartingServices' });

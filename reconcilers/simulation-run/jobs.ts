@@ -164,3 +164,36 @@ export const inProcessJobs = <I, R, P = unknown>(
     },
   };
 };
+
+/** Submits a job and resolves with its final state, for a caller that waits for the work (a
+ * sandbox session's flow run or snapshot). `signal` cancels the job; `onState` sees each update
+ * before the end (progress, the queue becoming unreachable). The finished job is forgotten. */
+export const awaitJob = <I, R, P>(
+  jobs: JobRunner<I, R, P>,
+  id: string,
+  generation: number,
+  input: I,
+  opts: { signal?: AbortSignal; onState?: (state: JobState<R, P>) => void } = {},
+): Promise<JobState<R, P>> =>
+  new Promise((resolve) => {
+    const update = () => {
+      const s = jobs.get(id);
+      if (!s) return;
+      if (!s.done) {
+        opts.onState?.(s);
+        return;
+      }
+      off();
+      opts.signal?.removeEventListener('abort', cancel);
+      jobs.forget(id);
+      resolve(s);
+    };
+    const off = jobs.onUpdate((changed) => {
+      if (changed === id) update();
+    });
+    const cancel = () => void jobs.cancel(id);
+    opts.signal?.addEventListener('abort', cancel, { once: true });
+    jobs.submit(id, generation, input);
+    if (opts.signal?.aborted) cancel();
+    update();
+  });
