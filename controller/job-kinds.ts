@@ -19,7 +19,7 @@ import {
   simulationJob,
 } from '../reconcilers/simulation-run/job.ts';
 import type { JobRunner, JobWork } from '../reconcilers/simulation-run/jobs.ts';
-import { bullmqJobs } from './jobs/bullmq-runner.ts';
+import type { bullmqJobs } from './jobs/bullmq-runner.ts';
 import type { QueueConnection } from './jobs/redis.ts';
 import type { KubeClient } from './runtime/kube-client.ts';
 import type { Log } from './runtime/logger.ts';
@@ -84,13 +84,22 @@ export const WORKER_JOBS: { queue: string; work(deps: WorkerDeps): JobWork<never
 export interface JobQueues {
   connection: QueueConnection;
   log: Log;
+  /** The BullMQ runner, loaded only when there are queues (bullmq and ioredis are ~20 MB). */
+  runner: typeof bullmqJobs;
 }
+
+/** The controller's side of the queues on this Redis. */
+export const loadJobQueues = async (connection: QueueConnection, log: Log): Promise<JobQueues> => ({
+  connection,
+  log,
+  runner: (await import('./jobs/bullmq-runner.ts')).bullmqJobs,
+});
 
 export const queuedJobs = <I, R, P = unknown>(
   queues: JobQueues,
   kind: JobKind<I, R, P>,
 ): JobRunner<I, R, P> =>
-  bullmqJobs<I, R, P>({
+  queues.runner<I, R, P>({
     connection: queues.connection,
     log: queues.log,
     queue: kind.queue,

@@ -6,6 +6,7 @@ import type { KubeObject } from '../apiserver/types.ts';
 import { webhookToken } from '../reconcilers/git-source/credentials.ts';
 import { GITSOURCE } from '../reconcilers/git-source/reconciler.ts';
 import { createWebhookHandler } from './gitops/webhook.ts';
+import { loadJobQueues } from './job-kinds.ts';
 import { allReconcilers } from './reconcilers.ts';
 import { startHealthServer } from './runtime/health-server.ts';
 import type { Log } from './runtime/logger.ts';
@@ -76,7 +77,7 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
   const set = allReconcilers({
     cacheDir: opts.cacheDir,
     artifactDir: opts.artifactDir ?? join(opts.cacheDir, '..', 'artifacts'),
-    queues: opts.redisUrl ? { connection: { url: opts.redisUrl }, log: opts.log } : undefined,
+    queues: opts.redisUrl ? await loadJobQueues({ url: opts.redisUrl }, opts.log) : undefined,
     httpBaseUrl: () => healthUrl,
     processRuntime: opts.processRuntime,
     onFetch: (seconds, result) => gitFetchDuration.observe({ result }, seconds),
