@@ -51,6 +51,49 @@ const memory = () => {
   };
 };
 
+/** The 12 mappings with the most resident memory (/proc/self/smaps): where RSS outside the V8 heap is. */
+const largestMappings = () => {
+  /** @type {{ name: string; size: number; rss: number }[]} */
+  const maps = [];
+  /** @type {{ name: string; size: number; rss: number } | undefined} */
+  let cur;
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      cur = {
+        name: head[3] || '[anon]',
+        size: (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1024,
+        rss: 0,
+      };
+      maps.push(cur);
+    } else if (cur && line.startsWith('Rss:')) cur.rss = Number(/(\d+)/.exec(line)?.[1]);
+  }
+  /** @type {Map<string, { n: number; rss: number }>} anonymous mappings by size */
+  const anon = new Map();
+  for (const m of maps) {
+    if (m.name !== '[anon]') continue;
+    const bucket =
+      m.size <= 256 ? '<=256 KiB' : m.size <= 1024 ? '<=1 MiB' : m.size <= 65536 ? '<=64 MiB' : '>64 MiB';
+    const a = anon.get(bucket) ?? { n: 0, rss: 0 };
+    a.n++;
+    a.rss += m.rss;
+    anon.set(bucket, a);
+  }
+  const buckets = [...anon].map(
+    ([b, a]) => `  anonymous mappings ${b}: ${a.n}, ${(a.rss / 1024).toFixed(1)} MiB resident`,
+  );
+  return [
+    ...buckets,
+    ...maps
+      .sort((a, b) => b.rss - a.rss)
+      .slice(0, 12)
+      .map(
+        (m) =>
+          `  ${(m.rss / 1024).toFixed(1).padStart(7)} MiB resident of ${(m.size / 1024).toFixed(1).padStart(7)} MiB  ${m.name}`,
+      ),
+  ].join('\n');
+};
+
 /** Every 100 ms since the mark: [wall clock, VmRSS bytes, CPU ms of this process since the mark]. */
 /** @type {[number, number, number][]} */
 let samples = [];
@@ -222,6 +265,7 @@ process.on(
     } else if (m.type === 'gc') {
       globalThis.gc?.();
       globalThis.gc?.();
+      if (process.env.BENCH_SMAPS) console.error(`largest resident mappings after GC:\n${largestMappings()}`);
       const dir = process.env.BENCH_HEAP_SNAPSHOT;
       if (dir)
         console.error(`heap snapshot: ${writeHeapSnapshot(join(dir, `sync-${process.pid}.heapsnapshot`))}`);

@@ -13,7 +13,8 @@
 // Usage: npm run bench:sync   (npm run build, then node bench/sync.ts)
 // BENCH_SIZES=10000 runs only the listed sizes; BENCH_CPU_PROF=<dir> writes a CPU profile of each
 // child; BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot at the end; BENCH_VERBOSE=1 prints progress every
-// 10 s; BENCH_NODE_FLAGS="<flags>" adds node flags to the child's (what-if runs).
+// 10 s; BENCH_NODE_FLAGS="<flags>" adds node flags to the child's (what-if runs); BENCH_SMAPS=1 prints
+// the child's largest resident mappings after the final GC.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';

@@ -1,6 +1,7 @@
 // Applies one committed write to the objects and returns its event: shared by live writes and replay.
+
+import { intern } from '../intern.ts';
 import type { KubeObject } from '../types.ts';
-import { internManagedFields } from './intern.ts';
 import type { StoreEvent } from './types.ts';
 
 /** `object` already carries `rv` as its resourceVersion, and is the store's own (freshly parsed). */
@@ -11,7 +12,7 @@ export const applyPut = (
   object: KubeObject,
 ): StoreEvent => {
   const previous = objects.get(key);
-  internManagedFields(object);
+  intern(object);
   objects.set(key, object);
   return previous ? { type: 'MODIFIED', key, rv, object, previous } : { type: 'ADDED', key, rv, object };
 };

@@ -2,10 +2,10 @@
 
 import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { intern } from '../intern.ts';
 import type { KubeObject } from '../types.ts';
 import { StoreCorruptionError } from './corruption.ts';
 import { fsyncDir, writeAll } from './fs-durable.ts';
-import { internManagedFields } from './intern.ts';
 import { readLines } from './lines.ts';
 import { isRecord, isStorable } from './shape.ts';
 
@@ -106,7 +106,7 @@ export const readSnapshot = (dir: string): Snapshot | undefined => {
         'a snapshot line is not {"key":..., "object":{"metadata":...}}',
       );
     }
-    objects.set(key, internManagedFields(object));
+    objects.set(key, intern(object));
   }
   return { revision, objects };
 };

@@ -7,6 +7,7 @@ import {
   ListWatch,
   Watch,
 } from '@kubernetes/client-node';
+import { intern } from '../../apiserver/intern.ts';
 import type { KubeObject } from '../../apiserver/types.ts';
 import { collectionPath, type KindRef } from './kinds.ts';
 import type { Log } from './logger.ts';
@@ -23,12 +24,13 @@ export interface KindInformer extends Cache {
 }
 
 /** What the cache keeps of an object: everything but managedFields (controller-runtime's
- * TransformStripManagedFields). No reconciler reads them, and they are a third of a small object's
- * size: at 10,000 objects per kind that is tens of MB held for nothing. */
+ * TransformStripManagedFields), its strings shared with other copies (intern). No reconciler reads
+ * managedFields, and they are a third of a small object's size: at 10,000 objects per kind that is
+ * tens of MB held for nothing. */
 export const cached = <T extends KubernetesObject>(o: T): T => {
-  if (!o?.metadata?.managedFields) return o;
+  if (!o?.metadata) return o;
   const { managedFields: _, ...metadata } = o.metadata;
-  return { ...o, metadata };
+  return intern({ ...o, metadata });
 };
 
 /** A Watch whose events carry the cached form of their object. */

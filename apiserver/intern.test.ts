@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KubeObject } from '../types.ts';
-import { internManagedFields } from './intern.ts';
+import { intern } from './intern.ts';
+import type { KubeObject } from './types.ts';
 
 const withFields = (name: string, fieldsV1: Record<string, unknown>): KubeObject =>
   JSON.parse(
@@ -15,12 +15,12 @@ const withFields = (name: string, fieldsV1: Record<string, unknown>): KubeObject
     }),
   );
 
-describe('internManagedFields', () => {
+describe('intern', () => {
   it('gives objects with the same managed field set one frozen tree, and others their own', () => {
     const shape = { 'f:spec': { 'f:category': {}, 'f:location': {} } };
-    const a = internManagedFields(withFields('a', shape));
-    const b = internManagedFields(withFields('b', shape));
-    const c = internManagedFields(withFields('c', { 'f:spec': { 'f:category': {} } }));
+    const a = intern(withFields('a', shape));
+    const b = intern(withFields('b', shape));
+    const c = intern(withFields('c', { 'f:spec': { 'f:category': {} } }));
     const tree = (o: KubeObject) => o.metadata.managedFields![0]!.fieldsV1;
     assert.equal(tree(a), tree(b));
     assert.notEqual(tree(a), tree(c));
