@@ -5,7 +5,8 @@
 //   3. the server's RSS with 10,000 Sandboxes stored;
 //   4. recovery of those 10,000 objects after a SIGKILL (WAL replay), spawn to a full list.
 // Usage: npm run bench:apiserver   (npm run build, then node bench/apiserver.ts)
-// BENCH_CPU_PROF=<dir> also writes a CPU profile of each server child into <dir>.
+// BENCH_CPU_PROF=<dir> also writes a CPU profile of each server child into <dir>; BENCH_NODE_FLAGS="<flags>"
+// adds node flags to the server child's (what-if runs).
 import { type ChildProcess, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request } from 'node:https';
@@ -156,7 +157,12 @@ const spawnChild = (role: string, args: string[]) =>
 const serverExecArgv = (): string[] => {
   const dir = process.env.BENCH_CPU_PROF;
   // The server runs with the V8 flags `simops up` starts with (bin/node-flags.js).
-  return [...SERVER_NODE_FLAGS, '--expose-gc', ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [])];
+  return [
+    ...SERVER_NODE_FLAGS,
+    '--expose-gc',
+    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ...(dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
+  ];
 };
 
 /** The build of dist/ main() found fresh; every server child of the run runs it. */

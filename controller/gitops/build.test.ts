@@ -182,11 +182,22 @@ spec:
     assert.deepEqual(fixed.errors, []);
     assert.deepEqual(names(fixed), ['Machine/lab/m1', 'Machine/lab/m2', 'Machine/lab/m3']);
     assert.equal((fixed.objects[1]!.object.spec as { location?: string }).location, 'b');
-    // What a build returns is shared with later builds: it cannot be changed by a caller.
-    assert.throws(() => {
-      (fixed.objects[2]!.object.spec as { location?: string }).location = 'x';
-    }, TypeError);
+    // What a build returns is the caller's own: a change to it does not reach a later build.
+    (fixed.objects[2]!.object.spec as { location?: string }).location = 'x';
     assert.equal((build(dir).objects[2]!.object.spec as { location?: string }).location, undefined);
+  });
+
+  it('builds a value JSON cannot carry (.inf) the same from the parse cache', () => {
+    const dir = tree({
+      'a.yaml': machine('m1', '  simulation:\n    responses:\n      read_volume:\n        result: .inf\n'),
+    });
+    const result = (r: ReturnType<typeof build>) =>
+      (r.objects[0]!.object.spec as { simulation: { responses: { read_volume: { result: unknown } } } })
+        .simulation.responses.read_volume.result;
+    const first = build(dir);
+    assert.deepEqual(first.errors, []);
+    assert.equal(result(first), Number.POSITIVE_INFINITY);
+    assert.equal(result(build(dir)), Number.POSITIVE_INFINITY, 'not null, as JSON would have it');
   });
 
   it('reports duplicates, in the base and between overlay additions', () => {

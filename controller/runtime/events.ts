@@ -1,5 +1,5 @@
 // Kubernetes Events for `kubectl describe`: one per state change, repeats counted, never fatal.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { KubeObject } from '../../apiserver/types.ts';
 import type { KubeClient } from './kube-client.ts';
 import type { Log } from './logger.ts';
@@ -21,7 +21,10 @@ export const createEventRecorder = (client: KubeClient, log: Log, component = 's
 
   const send = async (object: KubeObject, type: EventType, reason: string, message: string) => {
     const namespace = object.metadata.namespace ?? 'default';
-    const key = `${object.metadata.uid}\u0000${type}\u0000${reason}\u0000${message}`;
+    // A digest, not the text: 5,000 remembered messages would otherwise be kept whole.
+    const key = createHash('sha1')
+      .update(`${object.metadata.uid}\u0000${type}\u0000${reason}\u0000${message}`)
+      .digest('base64');
     const previous = seen.get(key);
     if (previous && Date.now() - previous.at < REPEAT_WINDOW_MS) {
       previous.count++;
