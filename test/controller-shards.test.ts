@@ -118,7 +118,14 @@ describe('two controller processes, each one shard', () => {
 
   it('reconciles each object in its own shard only, with one leader Lease per shard', async (t) => {
     const repoA = createRepo();
-    const c1 = repoA.commit({ 'm.yaml': `${machineYaml('from-git-a')}---\n${machineYaml('from-git-a2')}` });
+    // One of gs-a's Machines names another shard itself: it stays there (the main instance takes it).
+    const namesB = machineYaml('from-git-a-names-b').replace(
+      'metadata:\n',
+      `metadata:\n  labels:\n    ${SHARD_LABEL}: b\n`,
+    );
+    const c1 = repoA.commit({
+      'm.yaml': `${machineYaml('from-git-a')}---\n${machineYaml('from-git-a2')}---\n${namesB}`,
+    });
     const repoMain = createRepo();
     const cMain = repoMain.commit({ 'm.yaml': machineYaml('from-git-main') });
     await client.apply(
@@ -190,6 +197,7 @@ describe('two controller processes, each one shard', () => {
       'from-git-main': runMain.health,
       'direct-main': runMain.health,
       'direct-b': runMain.health,
+      'from-git-a-names-b': runMain.health,
     };
     const endpointOf = async (name: string) => {
       const o = await client.get(MACHINE, 'default', name);
@@ -218,6 +226,9 @@ describe('two controller processes, each one shard', () => {
     assert.equal(hook.status, 202);
     await ready('gs-a', `main@sha1:${c2}`);
     assert.deepEqual(synced(a, 'gs-a'), [`main@sha1:${c1}`, `main@sha1:${c2}`]);
+    // What shard a does not watch (the Machine that names shard b) is still known to be unchanged.
+    const results = a.logs.filter((l) => l.msg === 'synced' && l.name === 'gs-a').map((l) => l.result);
+    assert.deepEqual(results, ['3 created', '1 created, 3 unchanged']);
     assert.deepEqual(synced(main, 'gs-a'), []);
     const endpoint = await eventually('from-git-a3 endpoint', () => endpointOf('from-git-a3'), 10_000);
     assert.ok(endpoint.startsWith(`${runA.health}/`), endpoint);

@@ -3,6 +3,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller, type ControllerMetrics } from './controller.ts';
 import { createEventRecorder } from './events.ts';
+import type { KindRef } from './kinds.ts';
 import { KubeClient } from './kube-client.ts';
 import { startLeaderElection } from './leader-election.ts';
 import type { Log } from './logger.ts';
@@ -56,10 +57,18 @@ export const startManager = async (opts: ManagerOptions): Promise<Manager> => {
           events,
           log: opts.log,
           metrics: opts.metrics,
-          caches: (k) =>
-            controllers
-              .find((c) => c.reconciler.kind.apiVersion === k.apiVersion && c.reconciler.kind.kind === k.kind)
-              ?.sharedCache(),
+          // A shard's caches hold only its objects, not every object of a kind: no sharing then.
+          ...(opts.labelSelector === undefined
+            ? {
+                caches: (k: KindRef) =>
+                  controllers
+                    .find(
+                      (c) =>
+                        c.reconciler.kind.apiVersion === k.apiVersion && c.reconciler.kind.kind === k.kind,
+                    )
+                    ?.sharedCache(),
+              }
+            : {}),
           labelSelector: opts.labelSelector,
         }),
     );
