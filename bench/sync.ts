@@ -433,10 +433,6 @@ const usage = (r: Report, from: number, to: number) => {
  */
 const breakdown = (run: SyncRun) => {
   const r = run.report;
-  const lists = r.timeline.filter((e) => e.op.startsWith('LIST'));
-  const live = lists[0];
-  // The reconcile that did the work: the last GET of the GitSource before its LIST.
-  const get = r.timeline.filter((e) => e.op === 'GET GitSource' && live && e.end <= live.start).at(-1);
   const status = r.timeline.filter((e) => e.op === 'PATCH status GitSource').at(-1);
   const span = (pred: (op: string) => boolean) => {
     const s = Object.entries(r.ops)
@@ -452,20 +448,23 @@ const breakdown = (run: SyncRun) => {
   };
   const dry = span((op) => op.startsWith('APPLY dry-run'));
   const apply = span((op) => op.startsWith('APPLY ') && !op.includes('dry-run'));
-  if (!live || !get || !status) return [`(no complete reconcile in the timeline: ${opLine(r, run.t0)})`];
-  const fetchEnd = get.end + r.fetchSumMs;
+  if (!status) return [`(no complete reconcile in the timeline: ${opLine(r, run.t0)})`];
   const writesStart = Math.min(dry?.first ?? Infinity, apply?.first ?? Infinity, status.start);
-  const planning = r.timeline.filter((e) => e.start >= live.end && e.end <= writesStart);
+  // The reconcile that did the work: the last GET of the GitSource before its first write.
+  const get = r.timeline.filter((e) => e.op === 'GET GitSource' && e.end <= writesStart).at(-1);
+  if (!get) return [`(no complete reconcile in the timeline: ${opLine(r, run.t0)})`];
+  const fetchEnd = get.end + r.fetchSumMs;
+  // Live objects of kinds SimOps reconciles come from the informer caches (no request); other kinds
+  // are listed, and a create of many objects lists what other sources hold (toDryRun).
+  const planning = r.timeline.filter((e) => e.start >= fetchEnd && e.end <= writesStart);
   const rows: [string, number, number, string][] = [
     ['trigger -> reconcile starts (queue, GET GitSource)', run.t0, get.end, ''],
     ['fetch (git fetch + checkout; the fetch histogram)', get.end, fetchEnd, `${r.fetchCount} fetch`],
-    ['build (read, parse, overlay, validate) + label/digest', fetchEnd, live.start, ''],
-    ['LIST of the live objects', live.start, live.end, ''],
     [
-      'diff; what needs a dry run',
-      live.end,
+      'build, label/digest; live objects, diff, what needs a dry run',
+      fetchEnd,
       writesStart,
-      planning.map((e) => e.op).join(', ') || 'no requests',
+      planning.map((e) => e.op).join(', ') || 'no requests: live objects from the informer cache',
     ],
   ];
   if (dry) rows.push(['dry run', dry.first, dry.last, `${dry.count} requests`]);
