@@ -22,7 +22,7 @@ const deepFreeze = <T>(v: T): T => {
 /** Short strings seen in stored objects, each kept once: apiVersion, kind, label keys and values,
  * reasons, timestamps of one second, backends... JSON.parse makes a new string for every value. */
 const MAX_STRINGS = 100_000;
-const MAX_STRING_LENGTH = 64;
+const MAX_STRING_LENGTH = 256;
 const strings = new Map<string, string>();
 /** Fields unique to each object: interning them would only fill the table. */
 const UNIQUE = new Set(['uid', 'resourceVersion', 'name', 'generateName', 'fieldsV1']);

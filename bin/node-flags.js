@@ -1,8 +1,19 @@
 // How the long-running commands (`up`, `controller`, `worker`) start. Memory: the embedded server
-// holds 10,000 objects in under 150 MB with these (bench/apiserver.ts), at no cost in throughput.
+// holds 10,000 objects in under 150 MB with these (bench/apiserver.ts), and `simops up` syncs and
+// reconciles 10,000 Machines in under 300 MB (bench/sync.ts), at no measured cost in throughput or
+// watch latency (bench/RESULTS.md).
 // - A 4 MB semi-space keeps V8's young generation from growing to 64 MB under bursts of writes
 //   (memory V8 keeps afterwards).
-// - Two malloc arenas instead of one per thread: freed memory in idle arenas is otherwise kept.
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4'];
-export const SERVER_ENV = { MALLOC_ARENA_MAX: '2' };
+// - The old generation may grow 20 % past what the last full GC kept before the next one, not the
+//   up to 4x V8 allows itself: bursts of garbage (a sync of 10,000 objects) otherwise leave the heap,
+//   and RSS, at twice what is live.
+// - Two malloc arenas instead of one per thread, and allocations of 128 KiB and more (request and
+//   response bodies) mapped and unmapped on their own, with free memory at the top of the heap
+//   returned past 128 KiB: glibc otherwise keeps what a burst freed.
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=20'];
+export const SERVER_ENV = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '131072',
+};
 export const LONG_RUNNING = new Set(['up', 'controller', 'worker']);
