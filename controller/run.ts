@@ -51,18 +51,21 @@ export interface Running {
 }
 
 /**
- * A webhook for a GitSource when this instance is one shard: one of ours is queued here at once;
- * one of another shard is asked to reconcile through its annotation, which that shard watches.
+ * A webhook for a GitSource: queued here at once when this instance reconciles it; otherwise (a
+ * standby replica, which runs no controllers, or another shard's GitSource) asked to reconcile
+ * through its annotation, which the leader or that shard watches.
  */
-const triggerShard = async (
+const triggerSync = async (
   manager: Manager,
   ours: (o: KubeObject) => boolean,
   namespace: string,
   name: string,
 ): Promise<void> => {
+  const local = manager.controller('GitSource');
+  if (local && manager.labelSelector === undefined) return local.enqueue({ namespace, name });
   const source = await manager.client.get(GITSOURCE, namespace, name);
   if (!source) return;
-  if (ours(source)) return manager.controller('GitSource')?.enqueue({ namespace, name });
+  if (local && ours(source)) return local.enqueue({ namespace, name });
   await manager.client.mergePatch(GITSOURCE, namespace, name, {
     metadata: { annotations: { [REQUESTED_AT]: new Date().toISOString() } },
   });
@@ -96,8 +99,7 @@ export const runController = async (opts: RunOptions): Promise<Running> => {
     },
     trigger: (namespace, name) => {
       if (!manager) return;
-      if (selector === undefined) return manager.controller('GitSource')?.enqueue({ namespace, name });
-      void triggerShard(manager, ours, namespace, name).catch((err: unknown) =>
+      void triggerSync(manager, ours, namespace, name).catch((err: unknown) =>
         opts.log.warn({ err: String(err), namespace, name }, 'webhook trigger failed'),
       );
     },

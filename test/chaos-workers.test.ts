@@ -5,7 +5,10 @@
 //    the same job (same run id), the final verdict and the artifacts the worker wrote.
 // 2. The kill switch and a deletion reach the worker running the job; the Stopped status carries
 //    the figures the worker reported as it stopped.
-// 3. Redis down: a new scenario reports QueueUnavailable and runs when Redis is back.
+// 3. A controller started after the kill switch, a new generation or a deletion (a restart, a new
+//    leader) has no job of its own for the run an earlier one started: it finds the job in the
+//    queue and stops it on the worker.
+// 4. Redis down: a new scenario reports QueueUnavailable and runs when Redis is back.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -195,6 +198,72 @@ describe('ChaosScenario on workers', { skip: !redisAvailable() && 'redis-server 
     await eventually('deleted gone', async () => !(await client().get(CHAOS, 'default', 'deleted')), 10_000);
     await eventually('the worker stopped it', async () => (await cancelledOnWorker()) === before + 2, 5000);
     assert.equal((await queue.getJobs(['active', 'waiting', 'failed'])).length, 0);
+    assert.equal(await worker.counter('simops_worker_jobs_active', { queue: 'chaos-scenario' }), 0);
+  });
+
+  it('a restarted controller stops the run an earlier one started: kill switch, new generation, deletion', async () => {
+    const before = await cancelledOnWorker();
+    const restartedAfter = async (change: () => Promise<unknown>) => {
+      await controller.stop();
+      await change();
+      controller = await startController();
+    };
+    const unfinished = () => queue.getJobs(['active', 'waiting', 'delayed', 'prioritized']);
+
+    // The kill switch, set while no controller runs.
+    await client().apply(scenario('restart-killed', 60), { fieldManager: 'test' });
+    const going = await running('restart-killed');
+    await restartedAfter(() =>
+      client().mergePatch(CHAOS, 'default', 'restart-killed', { spec: { state: 'Stopped' } }),
+    );
+    const stopped = await eventually(
+      'restart-killed Stopped',
+      async () => {
+        const s = await statusOf('restart-killed');
+        return s.phase === 'Stopped' && s;
+      },
+      15_000,
+    );
+    await eventually('the worker cancelled it', async () => (await cancelledOnWorker()) === before + 1, 5000);
+    // The figures the worker reported as it stopped, for the run the first controller started.
+    assert.equal(stopped.runId, going.runId);
+    assert.equal(stopped.summary?.verdict, 'Stopped');
+    assert.ok((stopped.summary?.requests ?? 0) >= (going.progress?.requests ?? 0));
+    assert.equal(stopped.progress?.agents, 0);
+    assert.ok(existsSync(stopped.artifacts!.summary), 'the stopped run wrote its artifacts');
+    assert.equal((await unfinished()).length, 0);
+
+    // A new generation: its run replaces the old one rather than queueing behind it.
+    await client().apply(scenario('restart-changed', 60), { fieldManager: 'test' });
+    const first = await running('restart-changed');
+    await restartedAfter(() =>
+      client().mergePatch(CHAOS, 'default', 'restart-changed', { spec: { seed: 8 } }),
+    );
+    const second = await eventually(
+      'restart-changed running its new generation',
+      async () => {
+        const s = await statusOf('restart-changed');
+        return s.phase === 'Running' && s.runId !== first.runId && (s.progress?.requests ?? 0) > 0 && s;
+      },
+      20_000,
+    );
+    assert.equal(second.seed, 8);
+    assert.equal(await cancelledOnWorker(), before + 2, 'the first generation cancelled');
+    assert.deepEqual(
+      (await unfinished()).map((j) => j.data.generation),
+      [2],
+      'one job: the new generation',
+    );
+
+    // A deletion: the finalizer goes once the run stopped.
+    await restartedAfter(() => client().delete(CHAOS, 'default', 'restart-changed'));
+    await eventually(
+      'restart-changed gone',
+      async () => !(await client().get(CHAOS, 'default', 'restart-changed')),
+      15_000,
+    );
+    await eventually('the worker stopped it', async () => (await cancelledOnWorker()) === before + 3, 5000);
+    assert.equal((await unfinished()).length, 0);
     assert.equal(await worker.counter('simops_worker_jobs_active', { queue: 'chaos-scenario' }), 0);
   });
 

@@ -1,8 +1,10 @@
 // Two controller processes against one API server, with leader election: only the leader applies;
 // after the leader is killed with SIGKILL the other takes over within the lease duration and applies
-// the next commit, and nothing already applied is applied again.
+// the next commit, and nothing already applied is applied again. A signed webhook that reaches the
+// standby (a Service sends it to any replica) makes the leader sync the new commit.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
@@ -55,9 +57,11 @@ interface Replica {
   exited: Promise<unknown>;
   leading(): boolean;
   synced(): string[];
+  /** Where its health server (and webhook receiver) listens, once it printed it. */
+  health(): string | undefined;
 }
 
-const startReplica = (kubeconfigPath: string, identity: string): Replica => {
+const startReplica = (kubeconfigPath: string, identity: string, leaseName = 'simops-controller'): Replica => {
   const child = spawn(
     process.execPath,
     [
@@ -66,6 +70,7 @@ const startReplica = (kubeconfigPath: string, identity: string): Replica => {
       identity,
       tempDir('simops-ha-cache-'),
       ...[TIMING.leaseDurationMs, TIMING.renewDeadlineMs, TIMING.retryPeriodMs].map(String),
+      leaseName,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -83,6 +88,7 @@ const startReplica = (kubeconfigPath: string, identity: string): Replica => {
     exited: new Promise((resolve) => child.on('exit', resolve)),
     leading: () => lines.filter((l) => l === 'LEADING' || l === 'STOPPED').at(-1) === 'LEADING',
     synced: () => lines.filter((l) => l.startsWith('SYNCED ')).map((l) => l.slice('SYNCED '.length)),
+    health: () => lines.find((l) => l.startsWith('HEALTH '))?.slice('HEALTH '.length),
   };
 };
 
@@ -105,10 +111,11 @@ describe('two controller processes with leader election', () => {
     await api.stop();
   });
 
-  const statusOf = async () => ((await client.get(GS, 'default', 'ha'))?.status ?? {}) as GitSourceStatus;
-  const readyAt = (revision: string) =>
-    waitFor(`GitSource Ready at ${revision}`, async () => {
-      const s = await statusOf();
+  const statusOf = async (name = 'ha') =>
+    ((await client.get(GS, 'default', name))?.status ?? {}) as GitSourceStatus;
+  const readyAt = (revision: string, name = 'ha') =>
+    waitFor(`GitSource ${name} Ready at ${revision}`, async () => {
+      const s = await statusOf(name);
       const ready = getCondition(s.conditions as Condition[], 'Ready');
       return ready?.status === 'True' && s.lastAppliedRevision === revision && s;
     });
@@ -213,5 +220,59 @@ describe('two controller processes with leader election', () => {
       assert.equal(these.length, 1, `one event for ${c}`);
       assert.equal((these[0] as { count?: number }).count, 1);
     }
+  });
+
+  it('a webhook sent to the standby makes the leader sync the new commit', async () => {
+    // The replicas of the test before leave: these two elect their own leader.
+    for (const r of replicas.splice(0)) {
+      r.child.kill('SIGKILL');
+      await r.exited;
+    }
+    const token = 'ha-webhook-token';
+    await client.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'hooked-token', namespace: 'default' },
+        stringData: { webhookToken: token },
+      } as KubeObject,
+      { fieldManager: 'test' },
+    );
+    const repo = createRepo();
+    const c1 = repo.commit({ 'd.yaml': machine('d') });
+    // An interval far away: only the webhook makes it sync again.
+    await client.apply(
+      {
+        apiVersion: 'simops.dev/v1alpha1',
+        kind: 'GitSource',
+        metadata: { name: 'hooked', namespace: 'default' },
+        spec: { url: repo.url, interval: '1h', secretRef: { name: 'hooked-token' } },
+      },
+      { fieldManager: 'test' },
+    );
+    replicas.push(
+      startReplica(api.kubeconfigPath, 'hooks-a', 'simops-hooks'),
+      startReplica(api.kubeconfigPath, 'hooks-b', 'simops-hooks'),
+    );
+    const leader = await waitFor('a leader', () => replicas.find((r) => r.leading()), 15_000);
+    const standby = replicas.find((r) => r !== leader)!;
+    await readyAt(`main@sha1:${c1}`, 'hooked');
+
+    const c2 = repo.commit({ 'e.yaml': machine('e') });
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: c2 });
+    const url = await waitFor('the standby serving', () => standby.health());
+    const hook = await fetch(`${url}/hook/default/hooked`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Signature-256': `sha256=${createHmac('sha256', token).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    assert.equal(hook.status, 202);
+    await readyAt(`main@sha1:${c2}`, 'hooked');
+    assert.ok(leader.synced().includes(`main@sha1:${c2}`), 'the leader synced the new commit');
+    assert.ok(!standby.leading(), 'the standby still stands by');
+    assert.deepEqual(standby.synced(), [], 'the standby applied nothing');
   });
 });

@@ -8,6 +8,9 @@
 // - cancel(): a cancel key any worker checks before and while running the job, a message on the
 //   cancel channel for the worker running it now, removal of a waiting job. A running job's last
 //   progress (what the work reported as it stopped) is read before the job is removed.
+// - Jobs this runner never knew (an earlier controller added them, before a restart or a change of
+//   leader) are found in the queue by id: cancel() of an id without a job here cancels them and
+//   reports the one that ran; the first submit() of an id cancels those of other generations.
 // - Redis unreachable for longer than `graceMs`: every job not finished reports `queueUnavailable`
 //   (the reconciler turns it into Ready=False, reason QueueUnavailable); submissions and
 //   cancellations are kept and carried out when Redis is back.
@@ -16,7 +19,7 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { JobRunner, JobStage, JobState } from '../../reconcilers/simulation-run/jobs.ts';
 import type { Log } from '../runtime/logger.ts';
-import { queueJobId } from './job-id.ts';
+import { isJobOf, queueJobId } from './job-id.ts';
 import { jobsSubmitted, queueAvailable } from './metrics.ts';
 import {
   CANCEL_TTL_SECONDS,
@@ -78,7 +81,12 @@ interface Entry<I, R, P> {
   refreshing?: Promise<void>;
   refreshAgain: boolean;
   cancelling?: Promise<void>;
+  /** Cancel the id's other jobs in the queue before adding this one: this runner had no job for it. */
+  sweep: boolean;
 }
+
+/** Where an unfinished job is. */
+const UNFINISHED = ['active', 'waiting', 'delayed', 'prioritized'] as const;
 
 const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -115,6 +123,8 @@ export const bullmqJobs = <I, R, P = unknown>(opts: BullmqRunnerOptions<I>): Job
   const listeners = new Set<(id: string) => void>();
   /** Cancellations to carry out when Redis is back. */
   const pendingCancels = new Set<string>();
+  /** Ids to cancel when Redis is back, whose jobs this runner never knew. */
+  const pendingIdCancels = new Set<string>();
   let connected = false;
   let available = true;
   let lastError = 'not connected yet';
@@ -232,6 +242,10 @@ export const bullmqJobs = <I, R, P = unknown>(opts: BullmqRunnerOptions<I>): Job
     e.adding = (async () => {
       if (!connected || e.added || e.cancelling || !live(e)) return;
       try {
+        if (e.sweep) {
+          for (const jobId of await othersOf(e.state.id, e.jobId)) await stopJob(jobId);
+          e.sweep = false;
+        }
         // An object deleted and created again with the same spec has the same job id.
         await client.del(cancelKey(opts.connection, name, e.jobId));
         await queue.add(name, e.data, { ...jobOptions, jobId: e.jobId });
@@ -281,6 +295,48 @@ export const bullmqJobs = <I, R, P = unknown>(opts: BullmqRunnerOptions<I>): Job
     return undefined;
   };
 
+  /** `id`'s unfinished jobs in the queue but `except`. */
+  const othersOf = async (id: string, except?: string): Promise<string[]> => {
+    const jobIds = new Set(await queue.getRanges([...UNFINISHED], 0, -1));
+    return [...jobIds].filter((jobId) => jobId !== except && isJobOf(id, jobId));
+  };
+
+  /** Cancels the jobs of an id this runner has no job for; the one that ran (or any) becomes a
+   * cancelled entry, with what its worker reported as it stopped. */
+  const cancelUnknown = async (id: string): Promise<void> => {
+    if (!connected) {
+      pendingIdCancels.add(id);
+      return;
+    }
+    try {
+      let found: Entry<I, R, P> | undefined;
+      for (const jobId of await othersOf(id)) {
+        const job = await Job.fromId<QueueJobData<I>, R>(queue, jobId);
+        const last = await stopJob(jobId);
+        log.info({ jobId }, 'cancelled a job an earlier controller submitted');
+        if (!job || (found && last === undefined)) continue;
+        const state: JobState<R, P> = {
+          id,
+          generation: job.data.generation,
+          stage: 'queued',
+          progress: 0,
+          done: false,
+          cancelled: false,
+          ...(job.processedOn ? { startedAt: iso(job.processedOn) } : {}),
+        };
+        applyProgress(state, last ?? job.progress);
+        Object.assign(state, { stage: 'finished', done: true, cancelled: true });
+        found = { state, jobId, data: job.data, added: true, refreshAgain: false, sweep: false };
+      }
+      if (found && !entries.has(id)) {
+        entries.set(id, found);
+        byJobId.set(found.jobId, found);
+      }
+    } catch {
+      pendingIdCancels.add(id);
+    }
+  };
+
   const cancelEntry = (e: Entry<I, R, P> | undefined): Promise<void> => {
     if (!e || e.state.done) return Promise.resolve();
     if (e.cancelling) return e.cancelling;
@@ -304,6 +360,11 @@ export const bullmqJobs = <I, R, P = unknown>(opts: BullmqRunnerOptions<I>): Job
     for (const jobId of pendingCancels) {
       pendingCancels.delete(jobId);
       stopJob(jobId).catch(() => pendingCancels.add(jobId));
+    }
+    for (const id of pendingIdCancels) {
+      pendingIdCancels.delete(id);
+      // A submission since then cancels the others itself.
+      if (!entries.has(id)) void cancelUnknown(id);
     }
     for (const e of entries.values()) {
       if (e.state.done || e.cancelling) continue;
@@ -351,6 +412,7 @@ export const bullmqJobs = <I, R, P = unknown>(opts: BullmqRunnerOptions<I>): Job
         data: { id, generation, input: opts.prepare ? opts.prepare(input) : input },
         added: false,
         refreshAgain: false,
+        sweep: !previous,
       };
       if (!available) e.state.queueUnavailable = unavailableMessage();
       entries.set(id, e);
@@ -358,7 +420,10 @@ export const bullmqJobs = <I, R, P = unknown>(opts: BullmqRunnerOptions<I>): Job
       void add(e);
     },
     get: (id) => entries.get(id)?.state,
-    cancel: (id) => cancelEntry(entries.get(id)),
+    cancel(id) {
+      const e = entries.get(id);
+      return e ? cancelEntry(e) : cancelUnknown(id);
+    },
     forget(id) {
       const e = entries.get(id);
       if (!e?.state.done) return;

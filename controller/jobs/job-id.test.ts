@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { inputDigest, queueJobId } from './job-id.ts';
+import { inputDigest, isJobOf, queueJobId } from './job-id.ts';
 
 describe('queue job ids', () => {
   it('derive from the key, the generation and the input, never hold ":" and are not integers', () => {
@@ -15,5 +15,15 @@ describe('queue job ids', () => {
     assert.notEqual(id, queueJobId('default/order-peak', 3, { spec: { seed: 2, templateId: 't' } }));
     assert.doesNotMatch(queueJobId('a:b/c', 1, {}), /:/);
     assert.equal(inputDigest({ a: undefined, b: 1 }), inputDigest({ b: 1 }));
+  });
+
+  it("tell an id's jobs of any generation and input from another id's", () => {
+    assert.ok(isJobOf('default/storm', queueJobId('default/storm', 1, { a: 1 })));
+    assert.ok(isJobOf('default/storm', queueJobId('default/storm', 7, { a: 2 })));
+    assert.ok(isJobOf('a:b/c', queueJobId('a:b/c', 1, {})));
+    assert.ok(!isJobOf('default/storm', queueJobId('default/storm-2', 1, {})));
+    assert.ok(!isJobOf('default/storm', queueJobId('default/storm/r1', 1, {})), 'a longer id');
+    assert.ok(!isJobOf('default/storm/r1', queueJobId('default/storm', 1, {})));
+    assert.ok(!isJobOf('default/storm', 'default/storm'));
   });
 });

@@ -11,9 +11,16 @@ import { canonicalJson } from '../runtime/canonical-json.ts';
 export const inputDigest = (input: unknown): string =>
   createHash('sha256').update(canonicalJson(input)).digest('hex').slice(0, 12);
 
+// Kubernetes names cannot hold `:`; a caller passing something else gets it replaced.
+const idPart = (id: string) => id.replaceAll(':', '_');
+
 /** `id` is the runner's id (`namespace/name`). */
-export const queueJobId = (id: string, generation: number, input: unknown): string => {
-  const jobId = `${id}/${generation}/${inputDigest(input)}`;
-  // Kubernetes names cannot hold `:`; a caller passing something else gets it replaced.
-  return jobId.replaceAll(':', '_');
+export const queueJobId = (id: string, generation: number, input: unknown): string =>
+  `${idPart(id)}/${generation}/${inputDigest(input)}`;
+
+/** Whether `jobId` is a job of `id`, of any generation and input (a job an earlier controller
+ * added, before a restart or a change of leader). */
+export const isJobOf = (id: string, jobId: string): boolean => {
+  const prefix = `${idPart(id)}/`;
+  return jobId.startsWith(prefix) && /^\d+\/[0-9a-f]{12}$/.test(jobId.slice(prefix.length));
 };

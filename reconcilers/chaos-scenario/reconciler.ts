@@ -42,6 +42,7 @@ import {
   progressStatus,
   type RunIdentity,
   runIdOf,
+  runInStatus,
   stoppedIdle,
   stoppedStatus,
   targetNotAllowed,
@@ -129,24 +130,27 @@ export const chaosScenarioReconciler = (opts: ChaosScenarioOptions): Reconciler 
     s.noticesRecorded = Math.max(s.noticesRecorded, notices.length);
   };
 
-  /** Stops the run (the kill switch): resolves once it has stopped. */
+  /** Stops the run (the kill switch): resolves once it has stopped. A run this controller did not
+   * submit (an earlier one did, before a restart or a change of leader) is stopped too: the runner
+   * finds its job, and status names the run. */
   const stop = async (ctx: ReconcileContext, o: KubeObject | undefined, key: string, why: string) => {
-    const job = jobs().get(key);
-    const run = submitted.get(key);
-    if (job && !job.done) {
+    const before = jobs().get(key);
+    const run = submitted.get(key) ?? (o && runInStatus((o.status ?? {}) as ChaosScenarioStatus));
+    let d: Decision | undefined;
+    if (!before?.done) {
       await jobs().cancel(key);
-      ctx.log.info({ runId: run?.runId, reason: why }, 'chaos run stopped');
-      if (o && run) {
-        recordNotices(ctx, o, key);
-        const d = stoppedStatus(jobs().get(key)!, run, why, timestamp());
-        jobs().forget(key);
-        submitted.delete(key);
-        return d;
+      const job = jobs().get(key);
+      if (job?.cancelled) {
+        ctx.log.info({ runId: run?.runId, reason: why }, 'chaos run stopped');
+        if (o && run) {
+          recordNotices(ctx, o, key);
+          d = stoppedStatus(job, run, why, timestamp());
+        }
       }
     }
     jobs().forget(key);
     submitted.delete(key);
-    return undefined;
+    return d;
   };
 
   const submit = async (ctx: ReconcileContext, o: KubeObject, key: string): Promise<Decision> => {
@@ -251,6 +255,11 @@ export const chaosScenarioReconciler = (opts: ChaosScenarioOptions): Reconciler 
         }
         const status = (o.status ?? {}) as ChaosScenarioStatus & { observedGeneration?: number };
         if (status.phase === 'Stopped' && status.observedGeneration === generation) return undefined;
+        if (!job) {
+          // A run an earlier controller started may still go.
+          const d = await stop(ctx, o, key, 'spec.state is Stopped');
+          if (d) return apply(ctx, o, d);
+        }
         return apply(ctx, o, stoppedIdle());
       }
       if (!job || !run) {

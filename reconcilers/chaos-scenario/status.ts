@@ -45,6 +45,17 @@ export const runIdOf = (o: KubeObject, scheduleDigest: string): string => {
   return `${(o.metadata.name ?? '').slice(0, 40)}-${scheduleDigest.slice(7, 15)}-${suffix}`;
 };
 
+/** The run status names as going (Pending or Running): one an earlier controller started, before a
+ * restart or a change of leader, that this one may stop. */
+export const runInStatus = (s: ChaosScenarioStatus): RunIdentity | undefined =>
+  (s.phase === 'Pending' || s.phase === 'Running') &&
+  s.runId !== undefined &&
+  s.seed !== undefined &&
+  s.scheduleDigest !== undefined &&
+  s.target !== undefined
+    ? { runId: s.runId, seed: s.seed, scheduleDigest: s.scheduleDigest, target: s.target }
+    : undefined;
+
 /** Fields of a finished run, cleared when a new one starts. */
 const CLEARED: Fields = {
   summary: undefined,

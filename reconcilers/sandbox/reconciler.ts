@@ -46,6 +46,7 @@ import { type ProcessRuntimeOptions, processRuntime, sandboxDir } from './proces
 import type { Runtime, SandboxPlan } from './runtime.ts';
 import { Session, type Wanted } from './session.ts';
 import { jobSnapshotArchiver, type SnapshotJobs, snapshotJob } from './snapshot-job.ts';
+import { runsOnWorkers } from './work-placement.ts';
 
 export const SANDBOX = simopsKind('Sandbox');
 export const FINALIZER = 'simops.dev/sandbox';
@@ -59,9 +60,11 @@ export interface SandboxOptions {
   processRuntime: boolean;
   /** The browser that runs flows in this process (default: Chromium through playwright-core). */
   flows?: FlowRunner;
-  /** Another runner of flow jobs (workers); by default flow runs are jobs in this process. */
+  /** Another runner of flow jobs (workers) for sandboxes on the kubernetes runtime
+   * (work-placement.ts); otherwise flow runs are jobs in this process. */
   flowJobs?: () => FlowJobs;
-  /** Another runner of snapshot jobs (workers); by default snapshots are archived in this process. */
+  /** Another runner of snapshot jobs (workers) for sandboxes on the kubernetes runtime; otherwise
+   * snapshots are archived in this process. */
   snapshotJobs?: () => SnapshotJobs;
   /** Tuning of the process runtime (tests). */
   process?: Partial<ProcessRuntimeOptions>;
@@ -101,8 +104,9 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
   const sessionRuntime = new Map<string, string>();
   const root = join(opts.artifactDir, 'sandboxes');
   const snapshots = join(opts.artifactDir, 'snapshots');
-  let flowJobs: FlowJobs | undefined;
-  let snapshotJobs: SnapshotJobs | undefined;
+  /** In this process, and queued for workers (if queues are set). */
+  let flowJobs: { local: FlowJobs; queued?: FlowJobs } | undefined;
+  let snapshotJobs: { local: SnapshotJobs; queued?: SnapshotJobs } | undefined;
   let runtimes: { process: Runtime; kubernetes: Runtime } | undefined;
   let enqueue: ((r: Request) => void) | undefined;
   /** Set when the controller stops: no new session may start (a reconcile may still be in flight). */
@@ -113,10 +117,18 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
     let s = sessions.get(key);
     if (!s) {
       const dir = sandboxDir(root, req.namespace, req.name);
+      const flows = flowJobs!;
+      const archives = snapshotJobs!;
       s = new Session({
         runtime,
-        flows: jobFlowRunner(flowJobs!, { key, artifactDir: opts.artifactDir }),
-        snapshots: jobSnapshotArchiver(snapshotJobs!, { key, artifactDir: opts.artifactDir }),
+        flows: jobFlowRunner(flows.queued && runsOnWorkers(runtime.name) ? flows.queued : flows.local, {
+          key,
+          artifactDir: opts.artifactDir,
+        }),
+        snapshots: jobSnapshotArchiver(
+          archives.queued && runsOnWorkers(runtime.name) ? archives.queued : archives.local,
+          { key, artifactDir: opts.artifactDir },
+        ),
         artifactRoot: dir,
         runDir: join(dir, 'run'),
         onChange: () => enqueue?.(req),
@@ -382,15 +394,17 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
     concurrency: 4,
     start(queue, ctx) {
       enqueue = queue;
-      flowJobs =
-        opts.flowJobs?.() ??
-        inProcessJobs(
+      flowJobs = {
+        local: inProcessJobs(
           flowJob({ artifactDir: opts.artifactDir, browser: opts.flows ?? chromiumFlowRunner() }),
           { concurrency: MAX_BROWSERS, progressIntervalMs: 250 },
-        );
-      snapshotJobs =
-        opts.snapshotJobs?.() ??
-        inProcessJobs(snapshotJob({ artifactDir: opts.artifactDir }), { concurrency: 2 });
+        ),
+        queued: opts.flowJobs?.(),
+      };
+      snapshotJobs = {
+        local: inProcessJobs(snapshotJob({ artifactDir: opts.artifactDir }), { concurrency: 2 }),
+        queued: opts.snapshotJobs?.(),
+      };
       runtimes = {
         process: processRuntime({ root, snapshotDir: snapshots, ...opts.process }),
         kubernetes: kubernetesRuntime({ client: ctx.client }),
@@ -413,7 +427,11 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
         await informer.stop();
         await Promise.all([...sessions.values()].map((s) => s.shutdown()));
         sessions.clear();
-        await Promise.all([flowJobs?.stop(), snapshotJobs?.stop()]);
+        await Promise.all(
+          [flowJobs?.local, flowJobs?.queued, snapshotJobs?.local, snapshotJobs?.queued].map((j) =>
+            j?.stop(),
+          ),
+        );
         await runtimes?.process.shutdown();
       };
     },

@@ -1,12 +1,13 @@
 // A child process running SimOps' controllers behind leader election, for tests that SIGKILL a
 // leader: prints `LEADING` and `STOPPED` as its leadership changes, and `SYNCED <revision>` for
-// every GitSource sync it performs.
-// Arguments: kubeconfig, identity, cache dir, lease duration, renew deadline, retry period (ms).
+// every GitSource sync it performs; first `HEALTH <url>`, where its webhook receiver listens.
+// Arguments: kubeconfig, identity, cache dir, lease duration, renew deadline, retry period (ms),
+// and optionally the Lease's name (default simops-controller).
 import { KubeConfig } from '@kubernetes/client-node';
 import { runController } from '../../controller/run.ts';
 import type { Log } from '../../controller/runtime/logger.ts';
 
-const [kubeconfigPath, identity, cacheDir, lease, renew, retry] = process.argv.slice(2);
+const [kubeconfigPath, identity, cacheDir, lease, renew, retry, leaseName] = process.argv.slice(2);
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(kubeconfigPath!);
 
@@ -27,13 +28,15 @@ const running = await runController({
   health: { host: '127.0.0.1', port: 0 },
   leaderElection: {
     namespace: 'default',
-    name: 'simops-controller',
+    name: leaseName ?? 'simops-controller',
     identity: identity!,
     leaseDurationMs: Number(lease),
     renewDeadlineMs: Number(renew),
     retryPeriodMs: Number(retry),
   },
 });
+
+console.log(`HEALTH ${running.healthUrl}`);
 
 // Polled rather than hooked: what the test sees is what the manager reports.
 let leading = false;
