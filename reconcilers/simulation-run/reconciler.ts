@@ -67,11 +67,15 @@ export const simulationRunReconciler = (opts: SimulationRunOptions): Reconciler 
 
   const cancel = async (ctx: ReconcileContext, o: KubeObject | undefined, key: string, why: string) => {
     const job = jobs().get(key);
-    if (job && !job.done) {
+    if (!job?.done) {
+      // Without a job here, one an earlier controller queued (restart, new leader) may still run:
+      // the queued runner finds it by the key.
       await jobs().cancel(key);
-      ctx.log.info({ runId: job.runId, reason: why }, 'run cancelled');
-      if (o)
-        ctx.events.record(o, 'Normal', 'RunCancelled', `${job.runId ?? 'the run'} was cancelled: ${why}`);
+      if (job) {
+        ctx.log.info({ runId: job.runId, reason: why }, 'run cancelled');
+        if (o)
+          ctx.events.record(o, 'Normal', 'RunCancelled', `${job.runId ?? 'the run'} was cancelled: ${why}`);
+      }
     }
     jobs().forget(key);
   };
