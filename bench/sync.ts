@@ -388,7 +388,13 @@ const syncOnce = async (
   const after = cpuTimes();
   const items = list ? await listMachines(user) : [];
   const listedAt = wallNow();
-  const report = await ask<Report>(child, 'report');
+  // The watch can show Ready before the controller has the response of its status patch (and so
+  // before the request is recorded): wait for it, briefly, for the breakdown.
+  let report = await ask<Report>(child, 'report');
+  for (let i = 0; i < 20 && !report.timeline.some((e) => e.op === 'PATCH status GitSource'); i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    report = await ask<Report>(child, 'report');
+  }
   return {
     readyMs: ready.at - t0,
     listedMs: listedAt - t0,
