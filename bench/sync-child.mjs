@@ -73,7 +73,15 @@ const largestMappings = () => {
   for (const m of maps) {
     if (m.name !== '[anon]') continue;
     const bucket =
-      m.size <= 256 ? '<=256 KiB' : m.size <= 1024 ? '<=1 MiB' : m.size <= 65536 ? '<=64 MiB' : '>64 MiB';
+      m.size === 256
+        ? '=256 KiB (V8 pages)'
+        : m.size < 256
+          ? '<256 KiB'
+          : m.size <= 1024
+            ? '<=1 MiB'
+            : m.size <= 65536
+              ? '<=64 MiB'
+              : '>64 MiB';
     const a = anon.get(bucket) ?? { n: 0, rss: 0 };
     a.n++;
     a.rss += m.rss;

@@ -130,7 +130,11 @@ export const eventsFor = (old: MachineStatus, d: Decision): MachineEvent[] => {
   }
   if (d.outcome.kind === 'progressing') return events;
   const ready = (old.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
-  if (ready?.reason !== d.outcome.reason || ready?.message !== d.outcome.message) {
+  // A machine Ready from its first reconcile records nothing: status says so, and with thousands
+  // of machines synced from git an Event each was most of what the API server held. A first
+  // outcome that needs attention, and every later change, is recorded.
+  const firstAndReady = ready === undefined && d.outcome.kind === 'ready';
+  if (!firstAndReady && (ready?.reason !== d.outcome.reason || ready?.message !== d.outcome.message)) {
     events.push({
       type: d.outcome.kind === 'ready' ? 'Normal' : 'Warning',
       reason: d.outcome.reason,

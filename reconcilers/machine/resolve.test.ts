@@ -118,10 +118,32 @@ describe('decide', () => {
 
   it('records an Event when the outcome changes, and one for a migration', () => {
     const d = decide('simulated', ready, { endpoint: 'u' });
-    const events = eventsFor({}, d);
+    assert.deepEqual(eventsFor({}, d), [], 'Ready from the first reconcile: status says so');
+    const failing = decide(
+      'simulated',
+      { ok: false, reason: 'UnknownBackend', message: 'no such backend' },
+      {},
+    );
     assert.deepEqual(
-      events.map((e) => [e.type, e.reason]),
+      eventsFor({}, failing).map((e) => [e.type, e.reason]),
+      [['Warning', 'UnknownBackend']],
+      'a first outcome that needs attention is recorded',
+    );
+    const wasFailing: MachineStatus = {
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'UnknownBackend',
+          message: 'no such backend',
+          lastTransitionTime: 'x',
+        },
+      ],
+    };
+    assert.deepEqual(
+      eventsFor(wasFailing, d).map((e) => [e.type, e.reason]),
       [['Normal', 'Simulated']],
+      'Ready after an earlier outcome is recorded',
     );
     const same: MachineStatus = {
       conditions: [
