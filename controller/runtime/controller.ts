@@ -44,7 +44,6 @@ export class Controller {
   private readonly deps: ControllerDeps;
   private readonly queue = new WorkQueue();
   private readonly abort = new AbortController();
-  private readonly seen = new Map<string, ReturnType<typeof watchedPart>>();
   private informer?: KindInformer;
   private listed = false;
   private workers: Promise<void>[] = [];
@@ -66,15 +65,17 @@ export class Controller {
 
   async start(): Promise<void> {
     const kind = this.reconciler.kind;
-    const onEvent = (type: InformerEvent, o: KubeObject) => {
+    const onEvent = (type: InformerEvent, o: KubeObject, old?: KubeObject) => {
       const key = keyOf({ namespace: o.metadata.namespace ?? '', name: o.metadata.name ?? '' });
-      if (type === 'delete') {
-        this.seen.delete(key);
-        return this.enqueue(requestOf(key));
-      }
-      const part = watchedPart(o, !!this.reconciler.watchStatus);
-      if (type === 'update' && isDeepStrictEqual(this.seen.get(key), part)) return;
-      this.seen.set(key, part);
+      const withStatus = !!this.reconciler.watchStatus;
+      // An update that changed nothing a reconcile acts on (our own status write) is dropped; one
+      // whose earlier state is unknown (a relist) is not.
+      if (
+        type === 'update' &&
+        old &&
+        isDeepStrictEqual(watchedPart(old, withStatus), watchedPart(o, withStatus))
+      )
+        return;
       this.enqueue(requestOf(key));
     };
     const informer = startInformer(this.deps.kubeConfig, kind, onEvent, this.log, {

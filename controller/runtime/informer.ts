@@ -33,22 +33,34 @@ export const cached = <T extends KubernetesObject>(o: T): T => {
   return intern({ ...o, metadata });
 };
 
-/** A Watch whose events carry the cached form of their object. */
+/** A Watch whose events carry the cached form of their object, and which tells `before` each one
+ * (before the cache takes it in, so the cache still holds the object as it was). */
 class CachedFormWatch extends Watch {
+  before: (o: KubernetesObject) => void = () => {};
   override watch(
     path: string,
     params: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: KubernetesObject, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(path, params, (phase, o, w) => callback(phase, cached(o), w), done);
+    return super.watch(
+      path,
+      params,
+      (phase, o, w) => {
+        const c = cached(o);
+        this.before(c);
+        callback(phase, c, w);
+      },
+      done,
+    );
   }
 }
 
 export const startInformer = (
   kc: KubeConfig,
   kind: KindRef,
-  onEvent: (type: InformerEvent, object: KubeObject) => void,
+  /** `old`: on an update from the watch, the object as the cache held it before. */
+  onEvent: (type: InformerEvent, object: KubeObject, old?: KubeObject) => void,
   log: Log,
   opts: {
     fieldSelector?: string;
@@ -77,9 +89,10 @@ export const startInformer = (
     setImmediate(listed); // after the ListWatch has filled its cache from these items
     return { ...l, items };
   };
+  const watch = new CachedFormWatch(kc);
   const informer = new ListWatch<KubernetesObject>(
     collectionPath(kind),
-    new CachedFormWatch(kc),
+    watch,
     list,
     false,
     opts.labelSelector,
@@ -93,7 +106,17 @@ export const startInformer = (
     kind: kind.kind,
   });
   informer.on('add', (o) => onEvent('add', typed(o)));
-  informer.on('update', (o) => onEvent('update', typed(o)));
+  // The ListWatch's update callback has only the new object: the one it replaces is read as the
+  // watch event arrives, and handed on with the update that event makes (synchronously after).
+  let before: { object: KubernetesObject; old: KubernetesObject | undefined } | undefined;
+  watch.before = (o) => {
+    before = { object: o, old: informer.get(o.metadata?.name ?? '', o.metadata?.namespace) };
+  };
+  informer.on('update', (o) => {
+    const old = before?.object === o ? before.old : undefined;
+    before = undefined;
+    onEvent('update', typed(o), old && typed(old));
+  });
   informer.on('delete', (o) => onEvent('delete', typed(o)));
   informer.on('connect', () => {
     failures = 0;

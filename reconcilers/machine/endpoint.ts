@@ -38,12 +38,13 @@ export interface TraceLine {
 
 interface Device {
   config: DeviceConfig;
-  /** Calls so far per operation (sequences of canned responses). */
-  calls: Map<string, number>;
+  /** Calls so far per operation (sequences of canned responses); made on the first call, as most
+   * of thousands of machines are never called. */
+  calls?: Map<string, number>;
   /** The last sequence number in the trace; read from the file on first use. */
   seq?: number;
   /** Commands of one machine run one at a time, so the trace order is the answer order. */
-  chain: Promise<unknown>;
+  chain?: Promise<unknown>;
 }
 
 export interface Devices {
@@ -99,7 +100,7 @@ export const createDevices = (artifactDir: string): Devices => {
     const cmd = parseCommand(body);
     if (typeof cmd === 'string') return { status: 400, body: { error: cmd } };
     const { config } = device;
-    const callIndex = device.calls.get(cmd.operation) ?? 0;
+    const callIndex = device.calls?.get(cmd.operation) ?? 0;
     const a = answer(config, cmd, callIndex);
     if (typeof a === 'string') return { status: 400, body: { error: a } };
     const file = tracePath(artifactDir, namespace, name);
@@ -119,7 +120,7 @@ export const createDevices = (artifactDir: string): Devices => {
     await mkdir(join(file, '..'), { recursive: true });
     await appendFile(file, `${JSON.stringify(line)}\n`);
     device.seq = line.seq;
-    device.calls.set(cmd.operation, callIndex + 1);
+    (device.calls ??= new Map()).set(cmd.operation, callIndex + 1);
     return {
       status: 200,
       body: {
@@ -192,7 +193,7 @@ export const createDevices = (artifactDir: string): Devices => {
       else sendJson(res, 400, { error: `the body is not JSON: ${(err as Error).message}` });
       return true;
     }
-    const result = device.chain.then(() => run(device, namespace, name, body));
+    const result = (device.chain ?? Promise.resolve()).then(() => run(device, namespace, name, body));
     device.chain = result.catch(() => {});
     const { status, body: out } = await result;
     sendJson(res, status, out);
@@ -205,10 +206,10 @@ export const createDevices = (artifactDir: string): Devices => {
       if (existing) {
         const same = JSON.stringify(existing.config.responses) === JSON.stringify(config.responses);
         existing.config = config;
-        if (!same) existing.calls.clear();
+        if (!same) existing.calls = undefined;
         return;
       }
-      devices.set(config.machine, { config, calls: new Map(), chain: Promise.resolve() });
+      devices.set(config.machine, { config });
     },
     remove: (machine) => {
       devices.delete(machine);
