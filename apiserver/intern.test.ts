@@ -28,4 +28,25 @@ describe('intern', () => {
     assert.ok(Object.isFrozen(tree(a)) && Object.isFrozen(tree(a)['f:spec']));
     assert.deepEqual(tree(c), { 'f:spec': { 'f:category': {} } });
   });
+
+  it("shares small objects of plain values between objects, frozen, but not one object's own", () => {
+    const event = (name: string) =>
+      intern(
+        JSON.parse(
+          JSON.stringify({
+            metadata: { name, labels: { app: 'lab', site: 'a' } },
+            involvedObject: { kind: 'Machine', name: 'm1', uid: `uid-${name}` },
+            source: { component: 'simops' },
+          }),
+        ) as KubeObject & { involvedObject: object; source: object },
+      );
+    const a = event('a');
+    const b = event('b');
+    assert.equal(a.metadata.labels, b.metadata.labels);
+    assert.equal(a.source, b.source);
+    assert.ok(Object.isFrozen(a.source));
+    assert.notEqual(a.involvedObject, b.involvedObject, 'an object with a uid is its own');
+    assert.ok(!Object.isFrozen(a.involvedObject));
+    assert.notEqual(a.metadata, b.metadata);
+  });
 });

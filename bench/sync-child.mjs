@@ -16,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { KubeConfig } from '@kubernetes/client-node';
 import { entryModule } from '../bin/entry.js';
 
@@ -273,7 +273,13 @@ process.on(
     } else if (m.type === 'gc') {
       globalThis.gc?.();
       globalThis.gc?.();
-      if (process.env.BENCH_SMAPS) console.error(`largest resident mappings after GC:\n${largestMappings()}`);
+      if (process.env.BENCH_SMAPS) {
+        console.error(`largest resident mappings after GC:\n${largestMappings()}`);
+        const spaces = getHeapSpaceStatistics()
+          .map((s) => `${s.space_name} ${(s.physical_space_size / 1048576).toFixed(1)}`)
+          .join(', ');
+        console.error(`V8 spaces, MiB resident: ${spaces}`);
+      }
       const dir = process.env.BENCH_HEAP_SNAPSHOT;
       if (dir)
         console.error(`heap snapshot: ${writeHeapSnapshot(join(dir, `sync-${process.pid}.heapsnapshot`))}`);

@@ -24,7 +24,8 @@ export interface KindInformer extends Cache {
 }
 
 /** What the cache keeps of an object: everything but managedFields (controller-runtime's
- * TransformStripManagedFields), its strings shared with other copies (intern). No reconciler reads
+ * TransformStripManagedFields), its strings and small maps shared with other copies (intern; the
+ * shared maps are frozen: cached objects are read, never changed). No reconciler reads
  * managedFields, and they are a third of a small object's size: at 10,000 objects per kind that is
  * tens of MB held for nothing. */
 export const cached = <T extends KubernetesObject>(o: T): T => {

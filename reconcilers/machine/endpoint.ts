@@ -120,7 +120,8 @@ export const createDevices = (artifactDir: string): Devices => {
     await mkdir(join(file, '..'), { recursive: true });
     await appendFile(file, `${JSON.stringify(line)}\n`);
     device.seq = line.seq;
-    (device.calls ??= new Map()).set(cmd.operation, callIndex + 1);
+    device.calls ??= new Map();
+    device.calls.set(cmd.operation, callIndex + 1);
     return {
       status: 200,
       body: {
