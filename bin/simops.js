@@ -8,16 +8,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { entryModule } from './entry.js';
-import { LONG_RUNNING, SERVER_ENV, SERVER_NODE_FLAGS } from './node-flags.js';
+import { startupOf } from './node-flags.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const self = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const [major, minor] = process.versions.node.split('.').map(Number);
 const tooOld = major < 22 || (major === 22 && minor < 19);
-const longRunning = LONG_RUNNING.has(args[0]);
-const flags = longRunning ? SERVER_NODE_FLAGS : [];
-const env = longRunning ? { ...SERVER_ENV, ...process.env } : process.env;
+const startup = startupOf(args[0]);
+const flags = startup.flags;
+const env = { ...startup.env, ...process.env };
 const missing = flags.filter((f) => !process.execArgv.includes(f));
 
 if (tooOld) {
