@@ -188,7 +188,6 @@ describe('BullMQ job runner', { skip: !redisAvailable() && 'redis-server is not 
       'generation 1 removed from the queue',
       async () =>
         (await bull.getJobState(queueJobId('ns/e', 1, { value: 'e', holdMs: 10_000 }))) === 'unknown',
-      3000,
     );
 
     runner.submit('ns/g', 1, { value: 'g', holdMs: 10_000 });

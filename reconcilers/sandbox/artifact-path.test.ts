@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { relativeToArtifacts, underArtifacts } from './artifact-path.ts';
+import { relativeToArtifacts, segmentOf, underArtifacts } from './artifact-path.ts';
 
 const DIR = '/data/artifacts';
 
@@ -23,5 +23,18 @@ describe('artifact paths', () => {
       assert.throws(() => underArtifacts(DIR, rel), /not a path under the artifact directory/, rel);
     assert.throws(() => relativeToArtifacts(DIR, '/data'), /not a path under the artifact directory/);
     assert.throws(() => relativeToArtifacts(DIR, '/data/other'), /not a path under the artifact directory/);
+  });
+
+  it('makes a flow name one directory of its own', () => {
+    assert.equal(segmentOf('login'), 'login');
+    assert.equal(segmentOf('../../x'), '.._.._x');
+    assert.equal(segmentOf('a/b c'), 'a_b_c');
+    assert.equal(segmentOf(''), '_');
+    for (const name of ['../../x', '/etc', 'a/../..'])
+      assert.ok(
+        underArtifacts(DIR, `sandboxes/ns/s/flows/${segmentOf(name)}-1`).startsWith(
+          `${DIR}/sandboxes/ns/s/flows/`,
+        ),
+      );
   });
 });

@@ -19,3 +19,7 @@ const checked = (rel: string): string => {
     throw new Error(`${JSON.stringify(rel)} is not a path under the artifact directory`);
   return rel;
 };
+
+/** A path segment made of a name from a manifest (a flow's): nothing but letters, digits, `.`, `_`
+ * and `-`, so a name like `../x` or `a/b` names a directory of its own, not another one. */
+export const segmentOf = (name: string): string => name.replace(/[^A-Za-z0-9._-]/g, '_') || '_';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Static } from '@sinclair/typebox';
 import type { SeedStep } from '../../crds/sandbox.ts';
 import type { FlowT } from '../simulator/config.ts';
+import { segmentOf } from './artifact-path.ts';
 import type { FlowOutcome, FlowRunner } from './flow-runner.ts';
 import { flowDurationSeconds, flowRunsTotal, sandboxStartSeconds } from './metrics.ts';
 import type { Environment, Runtime, SandboxPlan, ServiceStatus } from './runtime.ts';
@@ -407,7 +408,7 @@ export class Session {
     this.set({ state: 'RunningFlows' });
     let allPassed = names.length > 0;
     for (const name of names) {
-      const id = `${name}-${stamp()}-${Math.random().toString(16).slice(2, 6)}`;
+      const id = `${segmentOf(name)}-${stamp()}-${Math.random().toString(16).slice(2, 6)}`;
       const dir = join(this.deps.artifactRoot, 'flows', id);
       const record: FlowRunRecord = {
         id,
