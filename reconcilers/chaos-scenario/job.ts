@@ -3,7 +3,7 @@
 // worker itself, never carried in the input.
 import type { KubeClient } from '../../controller/runtime/kube-client.ts';
 import type { ChaosScenarioSpec } from '../../crds/chaos-scenario.ts';
-import { readSecret } from '../git-source/credentials.ts';
+import { MissingSecretError, readSecret } from '../git-source/credentials.ts';
 import type { JobContext } from '../simulation-run/jobs.ts';
 import { type RunArtifacts, runDirectory, writeArtifacts } from './artifacts.ts';
 import { metricsSink, runFinished } from './metrics.ts';
@@ -41,8 +41,10 @@ export const hookSecretFrom =
   async (namespace, ref) => {
     try {
       return (await readSecret(client, namespace, ref.name))(ref.key ?? 'secret');
-    } catch {
-      return undefined;
+    } catch (err) {
+      // Only a missing Secret is "not found"; a refused or failed read is the error it is (retried).
+      if (err instanceof MissingSecretError) return undefined;
+      throw err;
     }
   };
 
