@@ -239,6 +239,39 @@ describe('BullMQ job runner', { skip: !redisAvailable() && 'redis-server is not 
     assert.equal(l.detail?.final, `stopped after ${l.detail?.ticks}`);
   });
 
+  it('sends a held progress report when the interval is up, not only with the next one', async () => {
+    const queue = `test-${++n}`;
+    const connection = { url: redis.url };
+    const runner = bullmqJobs<{ value: string }, string, { step: number }>({
+      connection,
+      queue,
+      log: silentLog,
+      resyncIntervalMs: 500,
+    });
+    // Two reports in quick succession, then a long quiet step: the second must arrive during it.
+    const worker = startJobWorker<{ value: string }, string>({
+      connection,
+      queue,
+      log: silentLog,
+      name: 'trailing-worker',
+      progressIntervalMs: 300,
+      work: async (_input, ctx: JobContext<{ step: number }>) => {
+        ctx.stage('evaluating');
+        ctx.progress(0.1, { step: 1 });
+        ctx.progress(0.2, { step: 2 });
+        await sleep(3000);
+        return 'done';
+      },
+    });
+    closers.push(async () => {
+      await runner.stop();
+      await worker.close();
+    });
+    runner.submit('ns/t', 1, { value: 't' });
+    await eventually('step 2 shown while the long step runs', () => runner.get('ns/t')?.detail?.step === 2);
+    assert.equal(runner.get('ns/t')?.done, false);
+  });
+
   it('starts afresh when a job of the same id was cancelled earlier and left in the queue', async () => {
     const { runner, bull, startWorker } = setup({ worker: false });
     const input = { value: 'k' };

@@ -105,7 +105,12 @@ export const startJobWorker = <I, R>(opts: JobWorkerOptions<I, R>): JobWorker =>
     let sentAt = 0;
     let unsent = false;
     let sending: Promise<void> = Promise.resolve();
+    /** A held report goes out when the interval is up, not only with the next one: the step before
+     * a long one (a flow's 30 s wait) would otherwise stay hidden for all of it. */
+    let trailing: NodeJS.Timeout | undefined;
     const send = () => {
+      clearTimeout(trailing);
+      trailing = undefined;
       sentAt = Date.now();
       unsent = false;
       sending = job.updateProgress({ ...report }).catch(() => {});
@@ -132,7 +137,10 @@ export const startJobWorker = <I, R>(opts: JobWorkerOptions<I, R>): JobWorker =>
           report.progress = fraction;
           if (detail !== undefined) report.detail = detail;
           if (Date.now() - sentAt >= progressIntervalMs) send();
-          else unsent = true;
+          else {
+            unsent = true;
+            trailing ??= setTimeout(() => unsent && send(), progressIntervalMs - (Date.now() - sentAt));
+          }
         },
       };
       jobLog.debug({ id: job.data.id, generation: job.data.generation }, 'job started');
@@ -151,6 +159,7 @@ export const startJobWorker = <I, R>(opts: JobWorkerOptions<I, R>): JobWorker =>
       jobLog.warn({ id: job.data.id, error: (err as Error).message }, 'job failed');
       throw err;
     } finally {
+      clearTimeout(trailing);
       active.delete(jobId);
       workerJobsActive.dec({ queue });
       workerJobs.inc({ queue, result });
