@@ -7,7 +7,7 @@ import type { EventType } from '../../controller/runtime/events.ts';
 import { requestedAt, type StatusBase } from '../../controller/runtime/status.ts';
 import type { ChaosScenarioStatus } from '../../crds/chaos-scenario.ts';
 import type { Condition } from '../../crds/common.ts';
-import type { JobState } from '../simulation-run/jobs.ts';
+import { type JobState, QUEUE_UNAVAILABLE } from '../simulation-run/jobs.ts';
 import type { ChaosJobDetail, ChaosJobResult, FinalReport } from './job.ts';
 import { formatSimTime } from './model.ts';
 import { type FieldError, formatFieldError } from './resolve.ts';
@@ -136,7 +136,7 @@ export const progressStatus = (job: JobState<ChaosJobResult, ChaosJobDetail>, ru
     },
     // The job queue (Redis) unreachable: not Ready, nor stalled, since the run goes on when it is back.
     outcome: job.queueUnavailable
-      ? { kind: 'failed', reason: 'QueueUnavailable', message: `${run.runId}: ${job.queueUnavailable}` }
+      ? { kind: 'failed', reason: QUEUE_UNAVAILABLE, message: `${run.runId}: ${job.queueUnavailable}` }
       : { kind: 'progressing', reason: queued ? 'Queued' : 'Running', message },
   };
 };

@@ -7,6 +7,7 @@ import type { EventType } from '../../controller/runtime/events.ts';
 import type { Condition } from '../../crds/common.ts';
 import type { SandboxSpec, SandboxStatus } from '../../crds/sandbox.ts';
 import type { SimulatorStatus } from '../../crds/simulator.ts';
+import { QUEUE_UNAVAILABLE } from '../simulation-run/jobs.ts';
 import type { Observation } from './session.ts';
 
 export const RUN_FLOWS = 'simops.dev/run-flows';
@@ -272,7 +273,7 @@ export const sandboxStatus = (input: StatusInput): StatusDecision => {
       if (obs?.queueUnavailable)
         return result('Snapshotting', {
           kind: 'failed',
-          reason: 'QueueUnavailable',
+          reason: QUEUE_UNAVAILABLE,
           message: `services quiesced: the snapshot waits for the job queue: ${obs.queueUnavailable}`,
         });
       return result('Snapshotting', {
@@ -303,7 +304,7 @@ export const sandboxStatus = (input: StatusInput): StatusDecision => {
       if (obs?.queueUnavailable)
         return result(phase, {
           kind: 'failed',
-          reason: 'QueueUnavailable',
+          reason: QUEUE_UNAVAILABLE,
           message: `a flow waits for the job queue: ${obs.queueUnavailable}`,
         });
       const what =

@@ -25,6 +25,9 @@ export interface JobState<R, P = unknown> {
   queueUnavailable?: string;
 }
 
+/** The Ready reason of an object whose job waits for the queue (Redis) to come back. */
+export const QUEUE_UNAVAILABLE = 'QueueUnavailable';
+
 export interface JobContext<P = unknown> {
   signal: AbortSignal;
   stage(stage: Exclude<JobStage, 'queued' | 'finished'>, runId?: string): void;

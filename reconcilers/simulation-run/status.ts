@@ -8,7 +8,7 @@ import type { Condition } from '../../crds/common.ts';
 import type { SimulationRunStatus } from '../../crds/simulation-run.ts';
 import { formatFieldError } from './engine/issues.ts';
 import type { SimulationJobResult } from './job.ts';
-import type { JobState } from './jobs.ts';
+import { type JobState, QUEUE_UNAVAILABLE } from './jobs.ts';
 
 type Fields = { [K in keyof SimulationRunStatus]?: SimulationRunStatus[K] | undefined };
 
@@ -80,7 +80,7 @@ const queueUnavailableStatus = (job: JobState<SimulationJobResult>): Decision =>
   ...progressStatus({ ...job, queueUnavailable: undefined }),
   outcome: {
     kind: 'failed',
-    reason: 'QueueUnavailable',
+    reason: QUEUE_UNAVAILABLE,
     message: `${job.runId ?? 'run'}: ${job.queueUnavailable}`,
   },
 });
