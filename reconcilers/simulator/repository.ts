@@ -3,7 +3,7 @@
 // commit re-checked-out under a per-directory lock for every use, a working tree used as it is),
 // with one more use besides reading a file: copying the whole tree into a sandbox's working
 // directory. Paths never leave the repository (`..`, absolute paths and outward symlinks refused).
-import { cp, lstat, mkdir, realpath } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { KubeObject } from '../../apiserver/types.ts';
 import { FetchError, type FetchResult, fetchSource, type GitRef } from '../../controller/gitops/fetch.ts';
@@ -97,17 +97,28 @@ export const openRepository = async (
       withTree(async (root) => {
         const realRoot = await realpath(root);
         await mkdir(dest, { recursive: true });
-        await cp(realRoot, dest, {
-          recursive: true,
-          verbatimSymlinks: true,
-          filter: async (src) => {
-            if (src === realRoot) return true;
-            if (isSkippedDir(basename(src)) && (await lstat(src)).isDirectory()) return false;
-            // A symlink leading out of the repository is not copied (it would be followed later).
-            const real = await realpath(src).catch(() => undefined);
-            return real !== undefined && within(realRoot, real) && !relative(realRoot, src).startsWith('..');
-          },
-        });
+        const realDest = await realpath(dest);
+        const filter = async (src: string) => {
+          if (isSkippedDir(basename(src)) && (await lstat(src)).isDirectory()) return false;
+          // A symlink leading out of the repository is not copied (it would be followed later).
+          const real = await realpath(src).catch(() => undefined);
+          return (
+            real !== undefined &&
+            within(realRoot, real) &&
+            !relative(realRoot, src).startsWith('..') &&
+            // Nor the destination, when it is inside the tree (`simops up examples/` keeps its data
+            // in examples/.simops), nor what holds it.
+            !within(real, realDest) &&
+            !within(realDest, real)
+          );
+        };
+        // Entry by entry: fs.cp refuses a destination inside its source even where the filter
+        // leaves that part out.
+        for (const entry of await readdir(realRoot)) {
+          const src = join(realRoot, entry);
+          if (await filter(src))
+            await cp(src, join(dest, entry), { recursive: true, verbatimSymlinks: true, filter });
+        }
       }),
   };
 };
