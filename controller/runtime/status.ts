@@ -61,3 +61,27 @@ export const setFinalizer = async (
     },
   });
 };
+
+/**
+ * Deletion and the finalizer, as every reconciler with something to clean up handles them: an
+ * object being deleted is cleaned up (`cleanUp`) and its finalizer released; a live one without
+ * the finalizer gets it (that write brings the next reconcile). True when the reconcile goes on.
+ */
+export const finalizerGate = async (
+  client: KubeClient,
+  kind: KindRef,
+  o: KubeObject,
+  finalizer: string,
+  cleanUp: () => Promise<void>,
+): Promise<boolean> => {
+  if (o.metadata.deletionTimestamp) {
+    await cleanUp();
+    if (hasFinalizer(o, finalizer)) await setFinalizer(client, kind, o, finalizer, false);
+    return false;
+  }
+  if (!hasFinalizer(o, finalizer)) {
+    await setFinalizer(client, kind, o, finalizer, true);
+    return false;
+  }
+  return true;
+};

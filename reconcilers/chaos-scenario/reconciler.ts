@@ -15,11 +15,10 @@ import {
   requestOf,
 } from '../../controller/runtime/reconciler.ts';
 import {
-  hasFinalizer,
+  finalizerGate,
   nextStatus,
   patchStatus,
   requestedAt,
-  setFinalizer,
   timestamp,
 } from '../../controller/runtime/status.ts';
 import type { ChaosScenarioSpec, ChaosScenarioStatus } from '../../crds/chaos-scenario.ts';
@@ -214,15 +213,10 @@ export const chaosScenarioReconciler = (opts: ChaosScenarioOptions): Reconciler 
         await stop(ctx, undefined, key, 'the object was deleted');
         return undefined;
       }
-      if (o.metadata.deletionTimestamp) {
+      const live = await finalizerGate(ctx.client, CHAOSSCENARIO, o, FINALIZER, async () => {
         await stop(ctx, o, key, 'the object is being deleted');
-        if (hasFinalizer(o, FINALIZER)) await setFinalizer(ctx.client, CHAOSSCENARIO, o, FINALIZER, false);
-        return undefined;
-      }
-      if (!hasFinalizer(o, FINALIZER)) {
-        await setFinalizer(ctx.client, CHAOSSCENARIO, o, FINALIZER, true);
-        return undefined; // the finalizer change triggers the next reconcile
-      }
+      });
+      if (!live) return undefined;
       const spec = o.spec as ChaosScenarioSpec;
       const generation = o.metadata.generation ?? 0;
       let job = jobs().get(key);

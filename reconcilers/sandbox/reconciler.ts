@@ -11,11 +11,10 @@ import type { KubeClient } from '../../controller/runtime/kube-client.ts';
 import type { Log } from '../../controller/runtime/logger.ts';
 import type { ReconcileContext, Reconciler, Request } from '../../controller/runtime/reconciler.ts';
 import {
-  hasFinalizer,
+  finalizerGate,
   nextStatus,
   patchStatus,
   requestedAt,
-  setFinalizer,
   timestamp,
 } from '../../controller/runtime/status.ts';
 import type { Condition } from '../../crds/common.ts';
@@ -164,16 +163,11 @@ export const sandboxReconciler = (opts: SandboxOptions): Reconciler => {
       await destroy(req, ctx.client);
       return undefined;
     }
-    if (o.metadata.deletionTimestamp) {
+    const live = await finalizerGate(ctx.client, SANDBOX, o, FINALIZER, async () => {
       await destroy(req, ctx.client);
-      if (hasFinalizer(o, FINALIZER)) await setFinalizer(ctx.client, SANDBOX, o, FINALIZER, false);
       ctx.log.info({}, 'sandbox deleted: environment removed');
-      return undefined;
-    }
-    if (!hasFinalizer(o, FINALIZER)) {
-      await setFinalizer(ctx.client, SANDBOX, o, FINALIZER, true);
-      return undefined; // the finalizer change triggers the next reconcile
-    }
+    });
+    if (!live) return undefined;
     const spec = o.spec as SandboxSpec;
     const old = (o.status ?? {}) as SandboxStatus;
     const nowMs = Date.now();

@@ -4,13 +4,10 @@
 // different revisions of one repository never read each other's files. A local working tree (as
 // `simops up` uses) is read as it is.
 import { join } from 'node:path';
-import { FetchError, fetchSource, type GitRef } from '../../controller/gitops/fetch.ts';
 import { serialized } from '../../controller/gitops/keyed-lock.ts';
 import { parseSourceUrl } from '../../controller/gitops/source-url.ts';
 import type { KubeClient } from '../../controller/runtime/kube-client.ts';
-import type { GitSourceSpec, GitSourceStatus } from '../../crds/git-source.ts';
-import { gitCredentials, MissingSecretError } from '../git-source/credentials.ts';
-import { GITSOURCE } from '../git-source/reconciler.ts';
+import { appliedSource } from '../git-source/applied-source.ts';
 import { directoryFiles, type SourceFiles } from './source-files.ts';
 
 export class TemplateSourceError extends Error {
@@ -30,41 +27,26 @@ export interface Checkout {
   revision: string;
 }
 
-const commitOf = (revision: string | undefined): string | undefined =>
-  /sha1:([0-9a-f]{40})$/.exec(revision ?? '')?.[1];
-
 export const checkoutSource = async (
   client: KubeClient,
   source: { namespace: string; name: string },
   cacheDir: string,
   signal?: AbortSignal,
 ): Promise<Checkout> => {
-  const gs = await client.get(GITSOURCE, source.namespace, source.name);
-  if (!gs) {
+  const dir = join(cacheDir, 'simulation-runs');
+  const applied = await appliedSource(client, source, {
+    cacheDir: dir,
+    signal,
+    fetchFailed: (message) => new TemplateSourceError('FetchFailed', message, false),
+  });
+  if (!applied) {
     throw new TemplateSourceError(
       'TemplateNotFound',
       `GitSource ${source.namespace}/${source.name}, which applied this SimulationRun, was not found`,
       false,
     );
   }
-  const spec = gs.spec as GitSourceSpec;
-  const status = (gs.status ?? {}) as GitSourceStatus;
-  const commit = commitOf(status.lastAppliedRevision);
-  const ref: GitRef | undefined = commit ? { commit } : spec.ref;
-  const dir = join(cacheDir, 'simulation-runs');
-  const fetch = async () => {
-    try {
-      const credentials = spec.secretRef
-        ? await gitCredentials(client, source.namespace, spec.secretRef.name)
-        : undefined;
-      return await fetchSource({ url: spec.url, ref, timeoutMs: 60_000, credentials, cacheDir: dir, signal });
-    } catch (err) {
-      if (err instanceof FetchError || err instanceof MissingSecretError) {
-        throw new TemplateSourceError('FetchFailed', err.message, false);
-      }
-      throw err;
-    }
-  };
+  const { spec, fetch } = applied;
   // Every fetch (which checks out) and every read of the checkout holds the lock of its directory.
   let parsed: ReturnType<typeof parseSourceUrl>;
   try {

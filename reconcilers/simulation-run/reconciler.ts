@@ -10,13 +10,7 @@ import {
   type Request,
   requestOf,
 } from '../../controller/runtime/reconciler.ts';
-import {
-  hasFinalizer,
-  nextStatus,
-  patchStatus,
-  setFinalizer,
-  timestamp,
-} from '../../controller/runtime/status.ts';
+import { finalizerGate, nextStatus, patchStatus, timestamp } from '../../controller/runtime/status.ts';
 import type { SimulationRunSpec } from '../../crds/simulation-run.ts';
 import { SOURCE_NAME_LABEL, SOURCE_NAMESPACE_LABEL } from '../git-source/desired.ts';
 import { type SimulationJobInput, type SimulationJobResult, simulationJob } from './job.ts';
@@ -104,15 +98,10 @@ export const simulationRunReconciler = (opts: SimulationRunOptions): Reconciler 
         await cancel(ctx, undefined, key, 'the object was deleted');
         return undefined;
       }
-      if (o.metadata.deletionTimestamp) {
-        await cancel(ctx, o, key, 'the object is being deleted');
-        if (hasFinalizer(o, FINALIZER)) await setFinalizer(ctx.client, SIMULATIONRUN, o, FINALIZER, false);
-        return undefined;
-      }
-      if (!hasFinalizer(o, FINALIZER)) {
-        await setFinalizer(ctx.client, SIMULATIONRUN, o, FINALIZER, true);
-        return undefined; // the finalizer change triggers the next reconcile
-      }
+      const live = await finalizerGate(ctx.client, SIMULATIONRUN, o, FINALIZER, () =>
+        cancel(ctx, o, key, 'the object is being deleted'),
+      );
+      if (!live) return undefined;
       const generation = o.metadata.generation ?? 0;
       let job = jobs().get(key);
       if (job && job.generation !== generation) {

@@ -6,14 +6,11 @@
 import { cp, lstat, mkdir, readdir, realpath } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { KubeObject } from '../../apiserver/types.ts';
-import { FetchError, type FetchResult, fetchSource, type GitRef } from '../../controller/gitops/fetch.ts';
 import { serialized } from '../../controller/gitops/keyed-lock.ts';
 import { isSkippedDir } from '../../controller/gitops/worktree-revision.ts';
 import type { KubeClient } from '../../controller/runtime/kube-client.ts';
-import type { GitSourceSpec, GitSourceStatus } from '../../crds/git-source.ts';
-import { gitCredentials, MissingSecretError } from '../git-source/credentials.ts';
+import { appliedSource } from '../git-source/applied-source.ts';
 import { SOURCE_NAME_LABEL, SOURCE_NAMESPACE_LABEL } from '../git-source/desired.ts';
-import { GITSOURCE } from '../git-source/reconciler.ts';
 import { directoryFiles, SourceFileError } from '../simulation-run/source-files.ts';
 
 export { SourceFileError };
@@ -50,9 +47,6 @@ export const sourceOf = (o: KubeObject): SourceRef | undefined => {
     : undefined;
 };
 
-const commitOf = (revision: string | undefined): string | undefined =>
-  /sha1:([0-9a-f]{40})$/.exec(revision ?? '')?.[1];
-
 const within = (root: string, p: string) => p === root || p.startsWith(root + sep);
 
 export const openRepository = async (
@@ -61,30 +55,18 @@ export const openRepository = async (
   cacheDir: string,
   signal?: AbortSignal,
 ): Promise<Repository> => {
-  const gs = await client.get(GITSOURCE, source.namespace, source.name);
-  if (!gs) {
+  const applied = await appliedSource(client, source, {
+    cacheDir: join(cacheDir, 'simulators'),
+    signal,
+    fetchFailed: (message) => new SourceUnavailableError('FetchFailed', message),
+  });
+  if (!applied) {
     throw new SourceUnavailableError(
       'SourceNotFound',
       `GitSource ${source.namespace}/${source.name}, which applied this object, was not found`,
     );
   }
-  const spec = gs.spec as GitSourceSpec;
-  const commit = commitOf(((gs.status ?? {}) as GitSourceStatus).lastAppliedRevision);
-  const ref: GitRef | undefined = commit ? { commit } : spec.ref;
-  const dir = join(cacheDir, 'simulators');
-  const fetch = async (): Promise<FetchResult> => {
-    try {
-      const credentials = spec.secretRef
-        ? await gitCredentials(client, source.namespace, spec.secretRef.name)
-        : undefined;
-      return await fetchSource({ url: spec.url, ref, timeoutMs: 60_000, credentials, cacheDir: dir, signal });
-    } catch (err) {
-      if (err instanceof FetchError || err instanceof MissingSecretError) {
-        throw new SourceUnavailableError('FetchFailed', err.message);
-      }
-      throw err;
-    }
-  };
+  const { fetch } = applied;
   const first = await fetch();
   const isWorktree = first.commit === undefined;
   /** Runs fn on a directory holding the wanted revision, for as long as fn runs. */
