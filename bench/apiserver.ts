@@ -27,6 +27,7 @@ import {
   summarize,
   wallNow,
 } from './apiserver-shared.mjs';
+import { cpuTimes, type Message, mib, nextMessage, pass, round } from './shared.ts';
 
 const SELF = new URL(import.meta.url).pathname;
 /** The server child: plain JavaScript running dist/ (no type stripping, as `simops up` runs). */
@@ -46,8 +47,6 @@ const TARGETS = { patchesPerSecond: 2000, watchP99Ms: 10, rssMiB: 150, recoveryM
 const wallMinusMonotonic = () => wallNow() - Number(process.hrtime.bigint()) / 1e6;
 
 const send = (msg: unknown) => process.send!(msg);
-const mib = (bytes: number) => bytes / 1048576;
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 // ---------------------------------------------------------------------------------------------
 // Child: the peer, a bare Node https server with the same ECDSA P-256 key and certificate.
@@ -117,34 +116,8 @@ const runWatcher = () => {
 // ---------------------------------------------------------------------------------------------
 // The orchestrator: spawns the children, generates the load, prints and judges the figures.
 
-interface Message {
-  type: string;
-  [k: string]: unknown;
-}
-
-const nextMessage = <T extends Message>(child: ChildProcess, type: string, timeoutMs = 60_000): Promise<T> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${type} message from child in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onMessage = (m: Message) => {
-      if (m.type !== type) return;
-      cleanup();
-      resolve(m as T);
-    };
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup();
-      reject(new Error(`child exited (${code ?? signal}) before sending ${type}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
+const nextMessageOf = <T>(child: ChildProcess, type: string, timeoutMs = 60_000): Promise<T> =>
+  nextMessage<T>(child, type, timeoutMs);
 
 /** The peer and the watcher: this file, in a role. */
 const spawnChild = (role: string, args: string[]) =>
@@ -193,7 +166,7 @@ interface ServerReady extends Message {
 const startServer = async (dataDir: string) => {
   const spawnedAt = performance.now();
   const child = spawnServer(dataDir);
-  const ready = await nextMessage<ServerReady>(child, 'ready');
+  const ready = await nextMessageOf<ServerReady>(child, 'ready');
   return { child, ready, spawnedAt, readyAt: performance.now() };
 };
 
@@ -313,12 +286,6 @@ type Autocannon = (opts: {
   requests: AutocannonRequest[];
 }) => Promise<AutocannonResult>;
 
-/** Jiffies of all CPUs from /proc/stat: how much of a phase the hypervisor took (steal) or nobody used (idle). */
-const cpuTimes = () => {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { idle: f[3]! + f[4]!, steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
-};
-
 /** PATCHes the status of the sandboxes round-robin, each body stamped with the wall clock. */
 const patchLoad = async (url: string, token: string, names: string[]) => {
   const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
@@ -363,14 +330,12 @@ type Memory = Record<'rss' | 'heapTotal' | 'heapUsed' | 'vmRss' | 'vmHwm' | 'rss
 
 /** The server child's memory after two full GCs. */
 const memoryOf = async (child: ChildProcess): Promise<Memory> => {
-  const reply = nextMessage<Message & Memory & { gcExposed: boolean }>(child, 'memory');
+  const reply = nextMessageOf<Message & Memory & { gcExposed: boolean }>(child, 'memory');
   child.send({ type: 'memory' });
   const m = await reply;
   if (!m.gcExposed) throw new Error('the server child runs without --expose-gc');
   return m;
 };
-
-const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
 const main = async () => {
   const benchStarted = performance.now();
@@ -396,20 +361,20 @@ const main = async () => {
   const rv = (JSON.parse(listed.text) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
   const watcher = spawnChild('watch', []);
   watcher.send({ type: 'start', url: a.ready.url, caPem: a.ready.caPem, token: a.ready.token, rv });
-  await nextMessage(watcher, 'watching');
+  await nextMessageOf(watcher, 'watching');
   a.child.send({ type: 'probe' });
-  await nextMessage(a.child, 'probing');
+  await nextMessageOf(a.child, 'probing');
   const loadStart = wallNow();
   const patches = await patchLoad(a.ready.url, a.ready.token, names);
   await new Promise((r) => setTimeout(r, 500));
   const from = loadStart + WARMUP_MS;
-  const stats = nextMessage<{ type: string; stats: LatencyStats & { clockOffsetMs: number } }>(
+  const stats = nextMessageOf<{ type: string; stats: LatencyStats & { clockOffsetMs: number } }>(
     watcher,
     'stats',
   );
   watcher.send({ type: 'stop', from, offset: wallMinusMonotonic() });
   const watch = (await stats).stats;
-  const probeStats = nextMessage<{
+  const probeStats = nextMessageOf<{
     type: string;
     stats: LatencyStats;
     gc: Record<'minor' | 'major', { count: number; totalMs: number; maxMs: number }>;
@@ -424,7 +389,7 @@ const main = async () => {
 
   // The peer, measured with the same load right after.
   const peer = spawnChild('peer', [dirA]);
-  const peerReady = await nextMessage<{ type: string; url: string }>(peer, 'ready');
+  const peerReady = await nextMessageOf<{ type: string; url: string }>(peer, 'ready');
   const peerLoad = await patchLoad(peerReady.url, a.ready.token, names);
   await killAndWait(peer, 'SIGTERM');
 

@@ -27,6 +27,7 @@ import { REQUESTED_AT } from '../controller/runtime/status.ts';
 import { MACHINE_CATEGORIES } from '../crds/machine.ts';
 import { createRepo, type TestRepo } from '../test/helpers/git.ts';
 import { tempDir } from '../test/helpers/tmp.ts';
+import { cpuTimes, mib, nextMessage, pass, round } from './shared.ts';
 
 /** The child: startEmbedded + runController in one process, from dist/ as `simops up` runs them. */
 const CHILD = new URL('./sync-child.mjs', import.meta.url).pathname;
@@ -45,8 +46,6 @@ const SETTLE_MS = 60_000;
 
 /** Wall clock with sub-millisecond resolution; comparable across processes of one machine. */
 const wallNow = () => performance.timeOrigin + performance.now();
-const mib = (bytes: number) => bytes / 1048576;
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const secs = (ms: number) => `${round(ms / 1000, 2)} s`;
 
 // ---------------------------------------------------------------------------------------------
@@ -101,37 +100,11 @@ interface Report {
 // ---------------------------------------------------------------------------------------------
 // The orchestrator: repositories, the child, the user's requests, the figures.
 
-interface Message {
-  type: string;
-  [k: string]: unknown;
-}
-
-const nextMessage = <T>(child: ChildProcess, type: string, timeoutMs = 120_000): Promise<T> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no ${type} message from child in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const onMessage = (m: Message) => {
-      if (m.type !== type) return;
-      cleanup();
-      resolve(m as T);
-    };
-    const onExit = (code: number | null, signal: string | null) => {
-      cleanup();
-      reject(new Error(`child exited (${code ?? signal}) before sending ${type}`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
+const nextMessageOf = <T>(child: ChildProcess, type: string, timeoutMs = 120_000): Promise<T> =>
+  nextMessage<T>(child, type, timeoutMs);
 
 const ask = <T>(child: ChildProcess, type: string, extra: object = {}, timeoutMs?: number): Promise<T> => {
-  const reply = nextMessage<T>(child, type === 'mark' ? 'marked' : type, timeoutMs);
+  const reply = nextMessageOf<T>(child, type === 'mark' ? 'marked' : type, timeoutMs);
   child.send({ type, ...extra });
   return reply;
 };
@@ -159,7 +132,7 @@ const startChild = async (dataDir: string) => {
     env: { ...(plain ? {} : SERVER_ENV), ...process.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await nextMessage<Ready>(child, 'ready');
+  const ready = await nextMessageOf<Ready>(child, 'ready');
   return { child, ready };
 };
 
@@ -336,12 +309,6 @@ const listMachines = async (user: User) =>
   (await user.json('GET', `${GROUP_PATH}/machines?labelSelector=simops.dev%2Fsource-name%3D${SOURCE}`))
     .items ?? [];
 
-/** Jiffies of all CPUs from /proc/stat: how much of a phase nobody used (idle) or the hypervisor took (steal). */
-const cpuTimes = () => {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return { idle: f[3]! + f[4]!, steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
-};
-
 /**
  * Creates the GitSource (or triggers it) and waits until the watch shows the revision applied
  * (lastAppliedRevision and Ready=True); with `list`, then LISTs the Machines to count them.
@@ -496,8 +463,6 @@ const breakdown = (run: SyncRun) => {
 
 const memLine = (m: Memory) =>
   `VmRSS ${round(mib(m.vmRss))} MiB (anon ${round(mib(m.rssAnon))}, file ${round(mib(m.rssFile))}; V8 heap ${round(mib(m.heapUsed))} used of ${round(mib(m.heapTotal))}, external ${round(mib(m.external))}), peak VmHWM ${round(mib(m.vmHwm))} MiB`;
-
-const pass = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
 
 const main = async () => {
   const benchStarted = performance.now();
